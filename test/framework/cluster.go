@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	apiextensionsv1 "k8s.io/apiextensions-apiserver/pkg/apis/apiextensions/v1"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
@@ -47,10 +48,11 @@ type Cluster struct {
 	env *envtest.Environment
 }
 
-// Scheme returns a new scheme with the client-go kinds and every ycloud API group.
+// Scheme returns a new scheme with the client-go kinds, CRDs and every ycloud API group.
 func Scheme() *runtime.Scheme {
 	s := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(s))
+	utilruntime.Must(apiextensionsv1.AddToScheme(s))
 	utilruntime.Must(iaasv1.AddToScheme(s))
 	utilruntime.Must(federationv1alpha1.AddToScheme(s))
 	return s
