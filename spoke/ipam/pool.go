@@ -200,6 +200,24 @@ func (p *Pool) Reserve(addr netip.Addr, owner string) error {
 	return nil
 }
 
+// Transfer hands addr from one owner to another, e.g. from a placeholder used while the
+// durable record's name was not known yet. It reports false (and changes nothing) when addr
+// is not held by from.
+func (p *Pool) Transfer(addr netip.Addr, from, to string) bool {
+	addr = addr.Unmap()
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	f := p.family(addr)
+	if f == nil || f.used[addr] != from {
+		return false
+	}
+	if _, ok := f.used[addr]; !ok {
+		return false
+	}
+	f.used[addr] = to
+	return true
+}
+
 // Release frees addr. It reports whether the address was in use; releasing a free address
 // is not an error (release is idempotent).
 func (p *Pool) Release(addr netip.Addr) bool {
@@ -213,6 +231,23 @@ func (p *Pool) Release(addr netip.Addr) bool {
 	_, ok := f.used[addr]
 	delete(f.used, addr)
 	return ok
+}
+
+// ReleaseOwner frees every address held by owner and returns how many. It scans the used
+// set, so it is meant for rare events (a node leaving), not per-pod paths.
+func (p *Pool) ReleaseOwner(owner string) int {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	n := 0
+	for _, f := range p.fams {
+		for a, o := range f.used {
+			if o == owner {
+				delete(f.used, a)
+				n++
+			}
+		}
+	}
+	return n
 }
 
 // Owner returns who holds addr.

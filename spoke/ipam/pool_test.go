@@ -153,6 +153,18 @@ func TestReserve(t *testing.T) {
 			}
 		})
 	}
+	if p.Transfer(ip("10.0.0.60"), "not-the-owner", "b") {
+		t.Fatal("transfer from a wrong owner succeeded")
+	}
+	if !p.Transfer(ip("10.0.0.60"), "a", "b") || !p.Transfer(ip("10.0.0.60"), "b", "a") {
+		t.Fatal("transfer between owners failed")
+	}
+	if p.Transfer(ip("10.0.0.61"), "", "b") {
+		t.Fatal("transfer of a free address succeeded")
+	}
+	if n := p.ReleaseOwner("nobody"); n != 0 {
+		t.Fatalf("ReleaseOwner(nobody) released %d", n)
+	}
 	if o, ok := p.Owner(ip("10.0.0.60")); !ok || o != "a" {
 		t.Fatalf("owner of 10.0.0.60 = %q %v", o, ok)
 	}
@@ -180,6 +192,12 @@ func TestDualStackAllOrNothing(t *testing.T) {
 	}
 	if _, err := p.Allocate("b"); !errors.Is(err, ErrFull) {
 		t.Fatalf("err = %v, want ErrFull", err)
+	}
+	if n := p.ReleaseOwner("a"); n != 2 {
+		t.Fatalf("ReleaseOwner(a) = %d, want 2 (one per family)", n)
+	}
+	if _, err := p.Allocate("a"); err != nil {
+		t.Fatalf("allocate after ReleaseOwner: %v", err)
 	}
 	st := p.Stats()
 	if st[1].Used != 1 {

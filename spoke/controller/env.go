@@ -1,0 +1,89 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"k8s.io/apimachinery/pkg/api/equality"
+	"k8s.io/apimachinery/pkg/api/meta"
+	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/event"
+	"sigs.k8s.io/controller-runtime/pkg/recorder"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
+	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
+	"github.com/ycloud-sdn/ycloud/spoke/ovnnb"
+)
+
+// env is what every reconciler shares.
+type env struct {
+	cfg    Config
+	client client.Client // reads from the informer cache, writes to the apiserver
+	nb     *ovsdb.Client
+	alloc  *allocator
+	events recorder.EventRecorder
+	// ready is closed once the caches are synced and the default objects exist.
+	ready chan struct{}
+	// nbEvents carries owners of NB rows changed behind our back to their reconcilers.
+	nbEvents map[string]chan event.GenericEvent
+}
+
+// transact sends a plan as one transaction. An empty plan sends nothing.
+func (e *env) transact(ctx context.Context, plan *ovnnb.Plan) error {
+	if plan == nil || plan.Empty() {
+		return nil
+	}
+	ctx, cancel := context.WithTimeout(ctx, e.cfg.OVSDBTimeout)
+	defer cancel()
+	_, err := e.nb.Transact(ctx, plan.Ops...)
+	return err
+}
+
+// waitReady blocks reconciles until the allocator can trust its view of the world.
+func (e *env) waitReady(ctx context.Context) error {
+	select {
+	case <-e.ready:
+		return nil
+	case <-ctx.Done():
+		return ctx.Err()
+	}
+}
+
+func (e *env) owner(kind, key string) ovnnb.Owner {
+	return ovnnb.Owner{Kind: kind, Key: key, Cluster: e.cfg.Cluster}
+}
+
+// requeueFor maps well-known transient errors to a delayed retry instead of the error
+// backoff: a missing parent row is normal ordering, not a failure worth logging.
+func requeueFor(err error) (reconcile.Result, error) {
+	if errors.Is(err, ovnnb.ErrParentMissing) {
+		return reconcile.Result{RequeueAfter: 2 * time.Second}, nil
+	}
+	return reconcile.Result{}, err
+}
+
+// setReady sets the Ready condition and reports whether anything changed.
+func setReady(conds *[]metav1.Condition, gen int64, ok bool, reason, msg string) bool {
+	st := metav1.ConditionFalse
+	if ok {
+		st = metav1.ConditionTrue
+	}
+	return meta.SetStatusCondition(conds, metav1.Condition{
+		Type: iaasv1.ConditionReady, Status: st, Reason: reason, Message: msg, ObservedGeneration: gen,
+	})
+}
+
+// patchStatus writes obj's status if it differs from old's (no write that changes nothing).
+func patchStatus(ctx context.Context, c client.Client, old, obj client.Object, oldStatus, newStatus any) error {
+	if equality.Semantic.DeepEqual(oldStatus, newStatus) {
+		return nil
+	}
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(old)); err != nil {
+		return fmt.Errorf("%T %q: status: %w", obj, client.ObjectKeyFromObject(obj), err)
+	}
+	return nil
+}

@@ -1,0 +1,107 @@
+package controller
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/netip"
+
+	corev1 "k8s.io/api/core/v1"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
+	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/reconcile"
+
+	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
+	"github.com/ycloud-sdn/ycloud/spoke/ipam"
+	"github.com/ycloud-sdn/ycloud/spoke/ovnnb"
+)
+
+// JoinAllocationAnnotation on a Node holds the Allocation of its management port on the
+// join subnet; ycloud-cni on the node creates the port from it.
+const JoinAllocationAnnotation = "iaas.yusur.io/join-allocation"
+
+// nodeReconciler gives every node a management port (LSP node-<name>) on the join subnet,
+// through which the node reaches pods.
+type nodeReconciler struct{ *env }
+
+func nodeOwner(name string) string { return "node/" + name }
+
+func (r *nodeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	if err := r.waitReady(ctx); err != nil {
+		return reconcile.Result{}, err
+	}
+	portName := ovnnb.NodePortName(req.Name)
+	var join iaasv1.Subnet
+	if err := r.client.Get(ctx, client.ObjectKey{Name: r.cfg.JoinSubnet}, &join); err != nil {
+		return reconcile.Result{}, fmt.Errorf("join subnet %q: %w", r.cfg.JoinSubnet, err)
+	}
+	sp, err := r.alloc.pool(ctx, &join)
+	if err != nil {
+		return reconcile.Result{}, err
+	}
+	var node corev1.Node
+	if err := r.client.Get(ctx, req.NamespacedName, &node); err != nil {
+		if !apierrors.IsNotFound(err) {
+			return reconcile.Result{}, err
+		}
+		sp.pool.ReleaseOwner(nodeOwner(req.Name))
+		plan, err := ovnnb.PlanDeletePort(r.nb.Cache(), portName)
+		if err != nil {
+			return reconcile.Result{}, err
+		}
+		return reconcile.Result{}, r.transact(ctx, plan)
+	}
+
+	var addrs []netip.Addr
+	if a, err := iaasv1.ParseAllocation(node.Annotations[JoinAllocationAnnotation]); err == nil && a.Subnet == join.Name {
+		for _, p := range a.IPs {
+			if err := sp.pool.Reserve(p.Addr(), nodeOwner(node.Name)); err == nil {
+				addrs = append(addrs, p.Addr())
+			}
+		}
+	}
+	if len(addrs) == 0 {
+		if addrs, err = sp.pool.Allocate(nodeOwner(node.Name)); err != nil {
+			if errors.Is(err, ipam.ErrFull) {
+				r.events.Eventf(&node, nil, corev1.EventTypeWarning, reasonSubnetFull, "Allocate", "join subnet %q is full", join.Name)
+			}
+			return reconcile.Result{}, fmt.Errorf("node %q: join address: %w", node.Name, err)
+		}
+	}
+	subnetStats(join.Name, sp.pool)
+
+	mac := ovnnb.MAC(portName)
+	lsp := ovnnb.BuildPort(ovnnb.PortSpec{
+		Owner: r.owner(ovnnb.KindNode, node.Name), Name: portName, MAC: mac, IPs: addrs,
+		Vpc: join.Spec.Vpc, Subnet: join.Name, Chassis: node.Name, PortSecurity: true,
+	})
+	plan, err := ovnnb.PlanPort(r.nb.Cache(), &lsp, ovnnb.SwitchName(join.Name))
+	if err == nil {
+		err = r.transact(ctx, plan)
+	}
+	if err != nil {
+		return requeueFor(fmt.Errorf("node %q: management port: %w", node.Name, err))
+	}
+
+	a := &iaasv1.Allocation{MAC: mac, Subnet: join.Name, Vpc: join.Spec.Vpc, LogicalSwitchPort: portName}
+	for _, addr := range addrs {
+		for i, c := range sp.info.CIDRs {
+			if c.Contains(addr) {
+				a.IPs = append(a.IPs, netip.PrefixFrom(addr, c.Bits()))
+				a.Gateways = append(a.Gateways, sp.info.Gateways[i])
+			}
+		}
+	}
+	val, err := iaasv1.FormatAllocation(a)
+	if err != nil {
+		return reconcile.Result{}, fmt.Errorf("node %q: %w", node.Name, err)
+	}
+	if node.Annotations[JoinAllocationAnnotation] == val {
+		return reconcile.Result{}, nil
+	}
+	patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, JoinAllocationAnnotation, val))
+	if err := r.client.Patch(ctx, &node, patch); err != nil {
+		return reconcile.Result{}, fmt.Errorf("node %q: write join allocation: %w", node.Name, err)
+	}
+	return reconcile.Result{}, nil
+}
