@@ -478,7 +478,7 @@ func nbctlBaseline(ctx context.Context, tb *benchtb.TB) (time.Duration, error) {
 	args = nil
 	for i := 0; i < *pods; i++ {
 		name := fmt.Sprintf("pod%d.eth0.bench", i)
-		addr := fmt.Sprintf("0a:58:%02x:%02x:%02x:%02x 10.%d.%d.%d", rand.IntN(256), rand.IntN(256), i/256%256, i%256, 100+(i%*subnets)/200, (i%*subnets)%200, 2+i / *subnets)
+		addr := fmt.Sprintf("0a:58:%02x:%02x:%02x:%02x 10.%d.%d.%d", rand.IntN(256), rand.IntN(256), i/256%256, i%256, 100+(i%*subnets)/200, (i%*subnets)%200, 2 + i / *subnets)
 		args = append(args, "--", "lsp-add", subnetName(i%*subnets), name, "--", "lsp-set-addresses", name, addr, "--", "lsp-set-port-security", name, addr)
 		if (i+1)%100 == 0 || i == *pods-1 {
 			if err := nbctl(args[1:]...); err != nil {
