@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # manifests.sh: CRDs (per API group, each with a kustomization) and RBAC from kubebuilder markers.
 set -euo pipefail
+export LC_ALL=C # stable file order in the generated kustomizations
 cd "$(dirname "$0")/.."
 CG=${CONTROLLER_GEN:-bin/controller-gen}
 
@@ -12,7 +13,7 @@ gen_crds() { # gen_crds <api package dir> <output dir>
     echo "apiVersion: kustomize.config.k8s.io/v1beta1"
     echo "kind: Kustomization"
     echo "resources:"
-    (cd "$2" && ls -1 ./*.yaml | sed 's|^\./|- |')
+    (cd "$2" && ls -1 *.yaml | grep -vx kustomization.yaml | sed 's|^|- |')
   } >"$2/kustomization.yaml"
 }
 gen_crds api/iaas deploy/crds/iaas
