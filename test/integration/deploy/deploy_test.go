@@ -67,6 +67,15 @@ func TestBundlesBuildAndAreAccepted(t *testing.T) {
 					t.Errorf("bundle %s has no %s (kinds: %v)", side.dir, k, kinds)
 				}
 			}
+			if side.dir == "spoke" {
+				agg := false
+				for _, o := range objs {
+					agg = agg || (o.GetKind() == "ClusterRole" && o.GetLabels()["open-cluster-management.io/aggregate-to-work"] == "true")
+				}
+				if !agg {
+					t.Error("spoke bundle lacks the ClusterRole that lets the OCM work agent manage iaas.yusur.io objects")
+				}
+			}
 			if !crd {
 				t.Errorf("bundle %s lacks CRD %s", side.dir, side.wantCRD)
 			}
