@@ -54,9 +54,8 @@ import (
 )
 
 // JoinAllocationAnnotation on the Node holds the Allocation of its management port on the
-// join subnet. It must equal spoke/controller.JoinAllocationAnnotation (the e2e test
-// asserts it); the node daemon does not import the controller.
-const JoinAllocationAnnotation = "iaas.yusur.io/join-allocation"
+// join subnet (written by the controller).
+const JoinAllocationAnnotation = iaasv1.JoinAllocationAnnotation
 
 // Daemon is one running ycloud-cni.
 type Daemon struct {

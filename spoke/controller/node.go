@@ -16,9 +16,9 @@ import (
 	"github.com/ycloud-sdn/ycloud/spoke/ovnnb"
 )
 
-// JoinAllocationAnnotation on a Node holds the Allocation of its management port on the
-// join subnet; ycloud-cni on the node creates the port from it.
-const JoinAllocationAnnotation = "iaas.yusur.io/join-allocation"
+// JoinAllocationAnnotation is iaasv1.JoinAllocationAnnotation, kept here for callers that
+// think of it as the controller's output.
+const JoinAllocationAnnotation = iaasv1.JoinAllocationAnnotation
 
 // nodeReconciler gives every node a management port (LSP node-<name>) on the join subnet,
 // through which the node reaches pods.

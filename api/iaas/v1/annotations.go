@@ -72,6 +72,10 @@ const (
 	AnnotationSecurityGroups = PrimaryAnnotationPrefix + "/" + KeySecurityGroups
 	AnnotationAllocation     = PrimaryAnnotationPrefix + "/" + KeyAllocation
 
+	// JoinAllocationAnnotation on a Node holds the Allocation of the node's management port
+	// on the join subnet: the controller writes it, ycloud-cni on the node plumbs the port.
+	JoinAllocationAnnotation = "iaas.yusur.io/join-allocation"
+
 	// MultusNetworksAnnotation lists the secondary networks ("yusur-vf@eth1").
 	MultusNetworksAnnotation = "k8s.v1.cni.cncf.io/networks"
 
