@@ -49,7 +49,7 @@ build: ## build every binary into bin/
 
 .PHONY: unit
 unit: ## pure unit tests only: builders, parsers, IPAM (seconds, no servers)
-	$(GO) test -count=1 ./spoke/ipam/... ./spoke/ovnnb/... ./internal/ovsdb/schema/... ./internal/ovsdb/modelgen/... ./api/iaas/...
+	$(GO) test -count=1 ./spoke/ipam/... ./spoke/ovnnb/... ./internal/ovsdb/schema/... ./internal/ovsdb/modelgen/... ./api/iaas/... ./cni/qos/...
 
 .PHONY: test
 test: deps verify lint build ## install deps, verify generated files, lint, run every test
@@ -70,3 +70,11 @@ bench-controller: deps ## 5,000 pods over 50 subnets: controller vs ovn-nbctl ba
 .PHONY: bench-cni
 bench-cni: deps ## CNI ADD latency p50/p99, 100 sequential and 20 concurrent on one node, vs bridge+host-local (RESULT lines)
 	$(GO) run ./test/bench/cni
+
+.PHONY: bench-hub
+bench-hub: deps ## ycloud-hub: 200 FederatedVpcs x 3 spokes (real OVN + ycloud-controller each): time to Ready, writes per work, peak RSS
+	$(GO) run ./test/bench/hub
+
+.PHONY: bench-ic
+bench-ic: deps ## two OVN-IC availability zones: federation applied -> first packet, gateway failover (RESULT lines)
+	$(GO) run ./test/bench/ic
