@@ -45,6 +45,7 @@ func (r *nodeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 			return reconcile.Result{}, err
 		}
 		sp.pool.ReleaseOwner(nodeOwner(req.Name))
+		subnetStats(join.Name, sp.pool)
 		plan, err := ovnnb.PlanDeletePort(r.nb.Cache(), portName)
 		if err != nil {
 			return reconcile.Result{}, err
@@ -60,7 +61,8 @@ func (r *nodeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 			}
 		}
 	}
-	if len(addrs) == 0 {
+	fresh := len(addrs) == 0
+	if fresh {
 		if addrs, err = sp.pool.Allocate(nodeOwner(node.Name)); err != nil {
 			if errors.Is(err, ipam.ErrFull) {
 				r.events.Eventf(&node, nil, corev1.EventTypeWarning, reasonSubnetFull, "Allocate", "join subnet %q is full", join.Name)
@@ -80,6 +82,11 @@ func (r *nodeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		err = r.transact(ctx, plan)
 	}
 	if err != nil {
+		// The allocation is only durable once the annotation is written below; an address
+		// taken now and not recorded would leak until the next pool rebuild.
+		if fresh {
+			sp.pool.ReleaseOwner(nodeOwner(node.Name))
+		}
 		return requeueFor(fmt.Errorf("node %q: management port: %w", node.Name, err))
 	}
 
@@ -101,6 +108,9 @@ func (r *nodeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 	}
 	patch := client.RawPatch("application/merge-patch+json", fmt.Appendf(nil, `{"metadata":{"annotations":{%q:%q}}}`, JoinAllocationAnnotation, val))
 	if err := r.client.Patch(ctx, &node, patch); err != nil {
+		if fresh {
+			sp.pool.ReleaseOwner(nodeOwner(node.Name))
+		}
 		return reconcile.Result{}, fmt.Errorf("node %q: write join allocation: %w", node.Name, err)
 	}
 	return reconcile.Result{}, nil

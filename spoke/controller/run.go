@@ -414,8 +414,25 @@ func addControllers(mgr manager.Manager, e *env) error {
 			e.alloc.release(v)
 		}
 	}}
+	// A VnicIp can reach the informer before its Subnet does; the Subnet's arrival brings
+	// its VnicIps back instead of leaving them waiting for the resync.
+	vnicIPsOfSubnet := handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		var list iaasv1.VnicIpList
+		if err := c.List(ctx, &list, client.MatchingFields{indexVnicIPSubnet: o.GetName()}); err != nil {
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(list.Items))
+		for _, v := range list.Items {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: v.Namespace, Name: v.Name}})
+		}
+		return out
+	})
 	if err := ctrl.NewControllerManagedBy(mgr).Named("vnicip").For(&iaasv1.VnicIp{}, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&iaasv1.VnicIp{}, release).
+		Watches(&iaasv1.Subnet{}, vnicIPsOfSubnet, builder.WithPredicates(predicate.Funcs{
+			UpdateFunc: func(event.UpdateEvent) bool { return false },
+			DeleteFunc: func(event.DeleteEvent) bool { return false },
+		})).
 		WithOptions(opts).Complete(&vnicIPReconciler{e}); err != nil {
 		return err
 	}

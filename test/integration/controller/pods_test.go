@@ -15,6 +15,7 @@ import (
 	eventsv1 "k8s.io/api/events/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/metrics"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
@@ -35,6 +36,29 @@ func (w *world) eventFor(ctx context.Context, ns, name, reason string) error {
 		}
 	}
 	return fmt.Errorf("no %s event for %s/%s", reason, ns, name)
+}
+
+// ipamUsed reads the controller's in-use gauge for a subnet (the controller runs in this
+// process, so its metrics are in the shared registry).
+func ipamUsed(subnet string) float64 {
+	mfs, err := metrics.Registry.Gather()
+	if err != nil {
+		return -1
+	}
+	total := 0.0
+	for _, mf := range mfs {
+		if mf.GetName() != "ycloud_ipam_used_addresses" {
+			continue
+		}
+		for _, m := range mf.GetMetric() {
+			for _, l := range m.GetLabel() {
+				if l.GetName() == "subnet" && l.GetValue() == subnet {
+					total += m.GetGauge().GetValue()
+				}
+			}
+		}
+	}
+	return total
 }
 
 func podCondition(ctx context.Context, c client.Client, ns, name string) (*corev1.PodCondition, error) {
@@ -130,6 +154,11 @@ func TestPodAllocationPortAndRelease(t *testing.T) {
 		lsp, err := w.port(ovnnb.NodePortName("n1"))
 		if err != nil {
 			return err
+		}
+		// A retried reconcile (the join switch may not be in NB yet when the node appears)
+		// must not leak addresses: the join subnet holds exactly this one.
+		if used := ipamUsed("join"); used != 1 {
+			return fmt.Errorf("join subnet has %v addresses in use, want 1", used)
 		}
 		if !netip.MustParsePrefix("100.64.0.0/16").Contains(a.IPs[0].Addr()) || !strings.Contains(lsp.Addresses[0], a.IPs[0].Addr().String()) {
 			return fmt.Errorf("node allocation %+v vs port %v", a, lsp.Addresses)
@@ -537,4 +566,49 @@ func TestDriftRepairAndGarbageCollection(t *testing.T) {
 		}
 		return nil
 	})
+}
+
+// A VnicIp that arrives before its Subnet is served as soon as the Subnet exists, not at the
+// next resync.
+func TestVnicIPBeforeSubnet(t *testing.T) {
+	w := newWorld(t)
+	w.runInProcess(nil) // default resync: 5 minutes, far beyond the deadline below
+	ctx := framework.Context(t, 2*time.Minute)
+	c := w.k8s.Client
+	vip := &iaasv1.VnicIp{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "early"}, Spec: iaasv1.VnicIpSpec{Subnet: "late"}}
+	if err := c.Create(ctx, vip); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "reported as waiting for its subnet", func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(vip), vip); err != nil {
+			return err
+		}
+		for _, cnd := range vip.Status.Conditions {
+			if cnd.Reason == "SubnetNotFound" {
+				return nil
+			}
+		}
+		return fmt.Errorf("conditions %+v", vip.Status.Conditions)
+	})
+	for _, o := range []client.Object{mkVpc("v"), mkSubnet("late", "v", "10.8.0.0/24")} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	eventually(t, 30*time.Second, "address once the subnet exists", func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(vip), vip); err != nil {
+			return err
+		}
+		if !netip.MustParsePrefix("10.8.0.0/24").Contains(netip.MustParseAddr(orZero(vip.Status.V4IP))) {
+			return fmt.Errorf("status %+v", vip.Status)
+		}
+		return nil
+	})
+}
+
+func orZero(s string) string {
+	if s == "" {
+		return "0.0.0.0"
+	}
+	return s
 }
