@@ -57,7 +57,17 @@ func userError(reason, format string, args ...any) error {
 
 // podReconciler gives every scheduled pod's eth0 a VnicIp, Vnic and Nic, and writes the
 // allocation annotation the CNI waits for.
-type podReconciler struct{ *env }
+type podReconciler struct {
+	*env
+	// created remembers the VnicIps this process created until its informer shows them.
+	// Without it, a reconcile that runs before the VnicIp reaches the cache (the pod's own
+	// annotation update triggers one at once) would see no address and allocate a second.
+	created sync.Map // "namespace/vnic/podUID" -> *iaasv1.VnicIp
+}
+
+func createdKey(pod *corev1.Pod, objName string) string {
+	return pod.Namespace + "/" + objName + "/" + string(pod.UID)
+}
 
 func (r *podReconciler) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
 	if err := r.waitReady(ctx); err != nil {
@@ -204,6 +214,12 @@ func (r *podReconciler) currentVnicIP(ctx context.Context, pod *corev1.Pod, objN
 		return nil, err
 	}
 	var found *iaasv1.VnicIp
+	key := createdKey(pod, objName)
+	if len(list.Items) > 0 {
+		r.created.Delete(key)
+	} else if v, ok := r.created.Load(key); ok {
+		return v.(*iaasv1.VnicIp), nil
+	}
 	for i := range list.Items {
 		v := &list.Items[i]
 		if stale(v, pod) {
@@ -327,6 +343,7 @@ func (r *podReconciler) allocate(ctx context.Context, pod *corev1.Pod, ifName, o
 		}
 		err := r.client.Create(ctx, vip)
 		if err == nil {
+			r.created.Store(createdKey(pod, objName), vip)
 			return vip, nil
 		}
 		if !apierrors.IsAlreadyExists(err) {
@@ -376,6 +393,13 @@ func (r *podReconciler) bindNamed(ctx context.Context, pod *corev1.Pod, objName,
 // pre-created VnicIps it used. Addresses are released when the VnicIp deletions reach the
 // informer. Everything here tolerates "already gone".
 func (r *podReconciler) cleanup(ctx context.Context, ns, pod string) error {
+	prefix := ns + "/" + iaasv1.PodInterfaceObjectName(pod, iaasv1.PrimaryInterface) + "/"
+	r.created.Range(func(k, _ any) bool {
+		if strings.HasPrefix(k.(string), prefix) {
+			r.created.Delete(k)
+		}
+		return true
+	})
 	sel := client.MatchingLabels{labelPod: pod}
 	for _, list := range []client.ObjectList{&iaasv1.VnicIpList{}, &iaasv1.VnicList{}, &iaasv1.NicList{}} {
 		if err := r.client.List(ctx, list, client.InNamespace(ns), sel); err != nil {

@@ -386,7 +386,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 		Watches(&iaasv1.VnicIp{}, podOfChild, onlyDelete).
 		Watches(&iaasv1.Vnic{}, podOfChild, onlyDelete).
 		Watches(&iaasv1.Nic{}, podOfChild, onlyDelete).
-		WithOptions(opts).Complete(&podReconciler{e}); err != nil {
+		WithOptions(opts).Complete(&podReconciler{env: e}); err != nil {
 		return err
 	}
 
