@@ -1,6 +1,23 @@
 #!/usr/bin/env bash
-# demo.sh: the product's main job on a fresh machine. Until the lab lands this starts a real
-# apiserver with the CRDs, applies deploy/samples and prints them as `kubectl get` does.
+# demo.sh: the product's main job on one machine; `make demo` runs deps and build first.
+#
+# `ycloud-lab demo` (test/lab/demo) brings up a hub and two spokes of two real kubelet nodes
+# each, running our ycloud-controller, ycloud-cni and ycloud CNI plugin on real OVN; applies
+# deploy/samples; runs Deployments of the test image; checks the data path with real packets
+# (same node, across nodes, node -> pod, two VPCs with the same CIDR isolated); prints a
+# summary and takes the lab down again. Arguments go to `ycloud-lab demo` (--keep leaves the
+# lab running; --help lists the rest). It needs root: network namespaces, mounts, cgroups.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-exec go run ./hack/apidemo "$@"
+BIN=${YCLOUD_BIN:-$PWD/bin}
+if [ "$(id -u)" != 0 ]; then
+  echo "demo.sh: the lab needs root (network namespaces, mounts, cgroups)" >&2
+  exit 1
+fi
+for b in ycloud-lab ycloud ycloud-cni ycloud-controller; do
+  if [ ! -x "$BIN/$b" ]; then
+    echo "demo.sh: $BIN/$b is missing: run make build (make demo does)" >&2
+    exit 1
+  fi
+done
+exec "$BIN/ycloud-lab" demo "$@"

@@ -22,6 +22,9 @@ commands:
          print the path of CLUSTER's admin kubeconfig (hub, spoke1, ...)
   exec [-c CONTAINER] [-i] [-t] CLUSTER/NAMESPACE/POD -- COMMAND [ARGS...]
          run a command in a pod through the apiserver's exec API
+  node-exec NODE -- COMMAND [ARGS...]
+         run a command as root in a node's network and mount namespaces
+         (e.g. spoke1-n1 -- ip route: the node's view, management port included)
   logs [--tail N] PROCESS
          print a process's log (PROCESS as in status, e.g. spoke1-n1/kubelet);
          without PROCESS, list them
@@ -29,16 +32,37 @@ commands:
 DIR defaults to ` + DefaultDir + ` (env YCLOUD_LAB_DIR).
 `
 
+// Command is a subcommand defined outside this package: cmd/ycloud-lab adds `demo`, which
+// lives in package test/lab/demo (it imports this package, so this one cannot import it).
+type Command struct {
+	Name string
+	// Usage is the command's part of the usage text (indented lines, ending in a newline).
+	Usage string
+	// Run gets the lab directory (--dir) and the arguments after the command name, and
+	// returns the exit code.
+	Run func(ctx context.Context, dir string, args []string, stdout, stderr io.Writer) int
+}
+
 type multiFlag []string
 
 func (m *multiFlag) String() string     { return strings.Join(*m, " ") }
 func (m *multiFlag) Set(v string) error { *m = append(*m, v); return nil }
 
 // RunCLI is the ycloud-lab command. It returns the process exit code.
-func RunCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer) int {
+func RunCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr io.Writer, extra ...Command) int {
+	usage := cliUsage
+	if len(extra) > 0 {
+		before, after, _ := strings.Cut(cliUsage, "\nDIR defaults")
+		var b strings.Builder
+		b.WriteString(before)
+		for _, c := range extra {
+			b.WriteString(c.Usage)
+		}
+		usage = b.String() + "\nDIR defaults" + after
+	}
 	global := flag.NewFlagSet("ycloud-lab", flag.ContinueOnError)
 	global.SetOutput(stderr)
-	global.Usage = func() { fmt.Fprint(stderr, cliUsage) }
+	global.Usage = func() { fmt.Fprint(stderr, usage) }
 	defDir := os.Getenv("YCLOUD_LAB_DIR")
 	if defDir == "" {
 		defDir = DefaultDir
@@ -52,9 +76,14 @@ func RunCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		return 2
 	}
 	cmd, rest := global.Arg(0), global.Args()[1:]
+	for _, c := range extra {
+		if c.Name == cmd {
+			return c.Run(ctx, *dir, rest, stdout, stderr)
+		}
+	}
 	fs := flag.NewFlagSet(cmd, flag.ContinueOnError)
 	fs.SetOutput(stderr)
-	fs.Usage = func() { fmt.Fprint(stderr, cliUsage) }
+	fs.Usage = func() { fmt.Fprint(stderr, usage) }
 	fs.StringVar(dir, "dir", *dir, "lab directory")
 
 	fail := func(err error) int {
@@ -185,6 +214,33 @@ func RunCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 			return fail(err)
 		}
 		return 0
+	case "node-exec":
+		if err := fs.Parse(rest); err != nil {
+			return 2
+		}
+		if fs.NArg() < 2 {
+			return fail(errors.New("want NODE -- COMMAND"))
+		}
+		l, err := Open(*dir)
+		if err != nil {
+			return fail(err)
+		}
+		command := fs.Args()[1:]
+		if command[0] == "--" {
+			command = command[1:]
+		}
+		if len(command) == 0 {
+			return fail(errors.New("no command after --"))
+		}
+		code, err := l.NodeExecStream(ctx, fs.Arg(0), command, stdin, stdout, stderr)
+		var exit *ExitError
+		if errors.As(err, &exit) {
+			return code
+		}
+		if err != nil {
+			return fail(err)
+		}
+		return 0
 	case "logs":
 		n := fs.Int("tail", 0, "print only the last N lines")
 		if err := fs.Parse(rest); err != nil {
@@ -219,9 +275,9 @@ func RunCLI(ctx context.Context, args []string, stdin io.Reader, stdout, stderr 
 		}
 		return fail(fmt.Errorf("no process %q (ycloud-lab logs lists them)", fs.Arg(0)))
 	case "help", "-h", "--help":
-		fmt.Fprint(stdout, cliUsage)
+		fmt.Fprint(stdout, usage)
 		return 0
 	}
-	fmt.Fprintf(stderr, "ycloud-lab: unknown command %q\n\n%s", cmd, cliUsage)
+	fmt.Fprintf(stderr, "ycloud-lab: unknown command %q\n\n%s", cmd, usage)
 	return 2
 }

@@ -51,30 +51,48 @@ type ComponentContext struct {
 	Kubeconfig string // admin-level kubeconfig of the spoke
 	NB, SB     string // OVN northbound / southbound endpoints of the spoke ("unix:...")
 	ICNB, ICSB string // interconnect databases
-	Node       string // node name (ycloud-cni only)
-	NodeIP     string // node (tunnel) IP (ycloud-cni only)
-	OVSDB      string // the node's Open_vSwitch database (ycloud-cni only)
-	CNISocket  string // socket the ycloud CNI plugin dials (ycloud-cni only)
-	RunDir     string // a private directory for the component's runtime files
-	// HealthPort and MetricsPort are free TCP ports on 127.0.0.1 picked for this instance
-	// (several controllers share the root network namespace). The lab probes
-	// http://127.0.0.1:HealthPort/healthz for status when the arguments use HealthPort.
+	// DefaultCIDR is the spoke's default pod subnet (ovn-default in VPC ovn-cluster) and
+	// JoinCIDR its node management subnet (join); both are the spoke's, from the plan.
+	DefaultCIDR string
+	JoinCIDR    string
+	Node        string // node name: Kubernetes node, OVN chassis, OVS system-id (ycloud-cni only)
+	NodeIP      string // node (tunnel) IP (ycloud-cni only)
+	OVSDB       string // the node's Open_vSwitch database (ycloud-cni only)
+	CNISocket   string // socket the ycloud CNI plugin dials (ycloud-cni only)
+	RunDir      string // a private directory for the component's runtime files
+	// HealthPort and MetricsPort: for ycloud-controller, free TCP ports on 127.0.0.1 picked
+	// for this instance (several controllers share the root network namespace), and the
+	// lab probes http://127.0.0.1:HealthPort/healthz; for ycloud-cni, a fixed port on the
+	// node IP (each node has its own network namespace), probed at
+	// http://NodeIP:HealthPort/healthz. Probing happens only when the arguments use
+	// HealthPort.
 	HealthPort  int
 	MetricsPort int
 }
 
-// Default argument templates: ycloud-controller's flags as cmd/ycloud-controller defines
-// them; ycloud-cni does not exist yet, so its flags are a guess its issue may change
-// (callers can override Args meanwhile).
+// Default argument templates: the flags cmd/ycloud-controller (spoke/controller.Config)
+// and cmd/ycloud-cni (cni/daemon.Config) define.
 var (
 	DefaultControllerArgs = []string{
 		"--kubeconfig={{.Kubeconfig}}", "--cluster={{.Cluster}}", "--ovn-nb={{.NB}}",
+		"--default-cidr={{.DefaultCIDR}}", "--join-cidr={{.JoinCIDR}}",
 		// One replica per spoke: no election, so it starts reconciling at once.
 		"--leader-elect=false",
 		"--health-probe-bind-address=127.0.0.1:{{.HealthPort}}", "--metrics-bind-address=127.0.0.1:{{.MetricsPort}}",
 	}
-	DefaultCNIDaemonArgs = []string{"--kubeconfig={{.Kubeconfig}}", "--node={{.Node}}", "--ovsdb={{.OVSDB}}", "--socket={{.CNISocket}}"}
+	// The daemon writes the chassis settings into the node's Open_vSwitch row; the lab
+	// wrote the same values before ovn-controller started (initVswitch), so the two never
+	// disagree: the daemon finds them in place and adds only ovn-bridge.
+	DefaultCNIDaemonArgs = []string{
+		"--kubeconfig={{.Kubeconfig}}", "--node-name={{.Node}}", "--ovsdb={{.OVSDB}}",
+		"--ovn-remote={{.SB}}", "--encap-type=geneve", "--encap-ip={{.NodeIP}}", "--datapath-type=netdev",
+		"--socket={{.CNISocket}}", "--pod-cidrs={{.DefaultCIDR}}",
+		"--metrics-bind-address={{.NodeIP}}:{{.HealthPort}}",
+	}
 )
+
+// cniHealthPort is where ycloud-cni serves /metrics and /healthz on its node's IP.
+const cniHealthPort = 10665
 
 // Config describes the lab to start. The zero value (plus Dir) is a hub and one spoke of
 // two nodes with reference CNI.
@@ -118,8 +136,12 @@ type Config struct {
 	OCMCRDDir    string   `json:"ocmCRDDir,omitempty"`
 
 	// Controller is ycloud-controller, one per spoke; CNIDaemon is ycloud-cni, one per node.
+	// With CNIYcloud both are required (Up fails when a binary is missing), unless
+	// Disabled; with CNIReference they run when built.
 	Controller Component `json:"controller"`
 	CNIDaemon  Component `json:"cniDaemon"`
+	// CNIPlugin is the ycloud CNI plugin binary (CNIYcloud only; default <BinDir>/ycloud).
+	CNIPlugin string `json:"cniPlugin,omitempty"`
 
 	// ReadyTimeout bounds each wait of Up (apiservers ready, nodes Ready). Default 3m.
 	ReadyTimeout time.Duration `json:"readyTimeout,omitempty"`
@@ -242,6 +264,9 @@ func (cfg Config) shape() Shape {
 func (s Shape) String() string {
 	return fmt.Sprintf("%d spoke(s) x %d node(s), cni=%s, ic-gateways=%d, prefix=%s, underlay=%s", s.Clusters, s.Nodes, s.CNI, s.ICGateways, s.Prefix, s.Underlay)
 }
+
+// DefaultRepoRoot is the checkout Up uses when Config.RepoRoot is empty.
+func DefaultRepoRoot() string { return repoRoot() }
 
 // repoRoot finds the checkout: from this file's location (test/lab/config.go) when the
 // binary was built without -trimpath, else upwards from the executable and the working

@@ -18,9 +18,18 @@
 //	           ovs-vswitchd (netdev datapath), ovn-controller, [ycloud-cni], containerd and a
 //	           kubelet registered to its spoke with the CNI configuration of Config.CNI
 //
-// Components in brackets are started when their binary is built (bin/), otherwise reported
-// as "not built". Nothing is ever restarted: a crashed process shows as DEAD in Status and
-// fails CheckProcesses, so tests notice.
+// Components in brackets are ours. With Config.CNI = CNIYcloud they are the data path and
+// required (Up fails when bin/ycloud, bin/ycloud-cni or bin/ycloud-controller is missing:
+// make build): every node's only CNI network is the ycloud plugin, which talks to the
+// node's ycloud-cni; ycloud-controller allocates pods and nodes into OVN; Up returns once
+// the controller is synced, every ycloud-cni is healthy and every node's management port
+// is bound (ycloud.go). With the reference CNI they run when built, otherwise they are
+// reported as "not built". Nothing is ever restarted: a crashed process shows as DEAD in
+// Status and fails CheckProcesses, so tests notice.
+//
+// NodeExec (`ycloud-lab node-exec`) runs a command in a node's namespaces; with Ynettest
+// it probes pods from the node, through its management port. Package test/lab/demo is
+// `ycloud-lab demo` (make demo); test/lab/labtest holds what e2e tests of the lab share.
 //
 // Images come from package test/images (a static pause binary, busybox-static and our
 // ynettest tool), imported into every node's containerd; pods must use imagePullPolicy

@@ -283,6 +283,9 @@ func restoreSysctls(orig map[string]string) error {
 // Dir returns the lab directory.
 func (l *Lab) Dir() string { return l.cfg.Dir }
 
+// RepoRoot returns the ycloud checkout the lab was started from.
+func (l *Lab) RepoRoot() string { return l.cfg.RepoRoot }
+
 // Shape returns the lab's shape.
 func (l *Lab) Shape() Shape { return l.st.Shape }
 
@@ -363,6 +366,13 @@ func (l *Lab) OVN(cluster string) (OVNEndpoints, error) {
 
 // IC returns the global interconnect databases' endpoints.
 func (l *Lab) IC() ICInfo { return l.st.IC }
+
+// Phases returns how long each phase of Up took.
+func (l *Lab) Phases() []PhaseTiming {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return append([]PhaseTiming(nil), l.st.Phases...)
+}
 
 // Processes returns a copy of the process records.
 func (l *Lab) Processes() []Process {

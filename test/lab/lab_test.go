@@ -4,11 +4,19 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"flag"
+	"fmt"
+	"io"
 	"os"
 	"path/filepath"
+	"slices"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/ycloud-sdn/ycloud/cni/daemon"
+	"github.com/ycloud-sdn/ycloud/cni/shim"
+	"github.com/ycloud-sdn/ycloud/spoke/controller"
 )
 
 func TestConfigValidate(t *testing.T) {
@@ -119,11 +127,26 @@ func TestCNIConfig(t *testing.T) {
 		t.Fatal(err)
 	}
 	// What libcni hands the plugin: the list's name and version plus the plugin's keys.
-	if name != "10-ycloud.conflist" || list.CNIVersion != "1.1.0" || list.Name != "ycloud" || len(list.Plugins) != 1 {
+	if name != "10-ycloud.conflist" || list.CNIVersion != "1.0.0" || list.Name != "ycloud" || len(list.Plugins) != 1 {
 		t.Fatalf("ycloud conflist %s: %s", name, b)
 	}
-	if p := list.Plugins[0]; p["type"] != "ycloud" || p["socket"] != n.CNISocket || len(p) != 2 {
+	if p := list.Plugins[0]; p["type"] != "ycloud" || p["socketPath"] != n.CNISocket || len(p) != 2 {
 		t.Fatalf("ycloud plugin config: %v", p)
+	}
+	// The shim must read the socket from what libcni hands it (the list's name and
+	// version plus the plugin's keys), not fall back to its default.
+	p := list.Plugins[0]
+	p["name"], p["cniVersion"] = list.Name, list.CNIVersion
+	stdin, err := json.Marshal(p)
+	if err != nil {
+		t.Fatal(err)
+	}
+	conf, err := shim.ParseNetConf(stdin)
+	if err != nil {
+		t.Fatalf("shim rejects the lab's plugin config %s: %v", stdin, err)
+	}
+	if conf.SocketPath != n.CNISocket || conf.Type != "ycloud" {
+		t.Fatalf("shim reads socket %q type %q from %s, want %q", conf.SocketPath, conf.Type, stdin, n.CNISocket)
 	}
 
 	name, b, err = cniConfig(CNIReference, n)
@@ -198,14 +221,78 @@ func TestComponentArgs(t *testing.T) {
 			t.Errorf("args %q lack %s", joined, want)
 		}
 	}
-	if !usesField(DefaultControllerArgs, "HealthPort") || usesField(DefaultCNIDaemonArgs, "HealthPort") {
+	if !usesField(DefaultControllerArgs, "HealthPort") || !usesField(DefaultCNIDaemonArgs, "HealthPort") || usesField(DefaultCNIDaemonArgs, "MetricsPort") {
 		t.Error("usesField disagrees with the default templates")
+	}
+	ctx = ComponentContext{Cluster: "spoke1", Kubeconfig: "/k", SB: "unix:/x/sb.sock", DefaultCIDR: "10.129.0.0/16", JoinCIDR: "100.65.0.0/16",
+		Node: "spoke1-n1", NodeIP: "10.250.1.11", OVSDB: "unix:/n/db.sock", CNISocket: "/n/run/cni.sock", HealthPort: 10665}
+	for _, tc := range []struct {
+		tmpl []string
+		want []string
+	}{
+		{DefaultControllerArgs, []string{"--default-cidr=10.129.0.0/16", "--join-cidr=100.65.0.0/16"}},
+		// The flags of cni/daemon.Config, with the values the lab wrote into Open_vSwitch.
+		{DefaultCNIDaemonArgs, []string{"--node-name=spoke1-n1", "--ovsdb=unix:/n/db.sock", "--ovn-remote=unix:/x/sb.sock",
+			"--encap-ip=10.250.1.11", "--encap-type=geneve", "--datapath-type=netdev", "--socket=/n/run/cni.sock",
+			"--pod-cidrs=10.129.0.0/16", "--metrics-bind-address=10.250.1.11:10665", "--kubeconfig=/k"}},
+	} {
+		got, err := componentArgs(tc.tmpl, ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range tc.want {
+			if !slices.Contains(got, w) {
+				t.Errorf("args %q lack %s", got, w)
+			}
+		}
 	}
 	if _, err := componentArgs([]string{"{{.NoSuchField}}"}, ctx); err == nil {
 		t.Error("unknown template field accepted")
 	}
 	if _, err := componentArgs([]string{"{{"}, ctx); err == nil {
 		t.Error("broken template accepted")
+	}
+}
+
+// The default argument templates must parse with the components' own flag sets and
+// validate, so a renamed flag fails here rather than in a lab.
+func TestComponentArgsParse(t *testing.T) {
+	ctx := ComponentContext{Cluster: "spoke1", Kubeconfig: "/k", NB: "unix:/x/nb.sock", SB: "unix:/x/sb.sock",
+		DefaultCIDR: "10.129.0.0/16", JoinCIDR: "100.65.0.0/16", Node: "spoke1-n1", NodeIP: "10.250.1.11",
+		OVSDB: "unix:/n/db.sock", CNISocket: "/n/run/cni.sock", HealthPort: 10665, MetricsPort: 10666}
+
+	args, err := componentArgs(DefaultCNIDaemonArgs, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	dc := daemon.DefaultConfig()
+	fs := flag.NewFlagSet("ycloud-cni", flag.ContinueOnError)
+	dc.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("ycloud-cni %q: %v", args, err)
+	}
+	if err := dc.Validate(); err != nil {
+		t.Fatalf("ycloud-cni %q: %v", args, err)
+	}
+	if dc.NodeName != ctx.Node || dc.EncapIP != ctx.NodeIP || dc.OVNRemote != ctx.SB || dc.DatapathType != "netdev" || dc.SocketPath != ctx.CNISocket {
+		t.Fatalf("ycloud-cni config from %q: %+v", args, dc)
+	}
+
+	args, err = componentArgs(DefaultControllerArgs, ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cc := controller.DefaultConfig()
+	fs = flag.NewFlagSet("ycloud-controller", flag.ContinueOnError)
+	cc.BindFlags(fs)
+	if err := fs.Parse(args); err != nil {
+		t.Fatalf("ycloud-controller %q: %v", args, err)
+	}
+	if err := cc.Validate(); err != nil {
+		t.Fatalf("ycloud-controller %q: %v", args, err)
+	}
+	if cc.LeaderElect || cc.Cluster != "spoke1" || cc.DefaultSubnetCIDR != ctx.DefaultCIDR || cc.JoinSubnetCIDR != ctx.JoinCIDR || cc.NBAddress != ctx.NB {
+		t.Fatalf("ycloud-controller config from %q: %+v", args, cc)
 	}
 }
 
@@ -350,8 +437,35 @@ func TestCLIErrors(t *testing.T) {
 	if code := RunCLI(context.Background(), []string{"--dir", dir, "exec", "badtarget", "--", "ls"}, nil, &out, &errOut); code != 1 {
 		t.Fatalf("exec with a bad target: code %d", code)
 	}
+	errOut.Reset()
+	if code := RunCLI(context.Background(), []string{"--dir", dir, "node-exec", "spoke1-n1", "--", "ip", "route"}, nil, &out, &errOut); code != 1 || !strings.Contains(errOut.String(), "no lab state") {
+		t.Fatalf("node-exec without lab: code %d, %q", code, errOut.String())
+	}
 	out.Reset()
 	if code := RunCLI(context.Background(), []string{"--dir", dir, "down"}, nil, &out, &errOut); code != 0 || !strings.Contains(out.String(), "no lab") {
 		t.Fatalf("down without lab: code %d, %q", code, out.String())
+	}
+}
+
+// Commands defined outside the package (demo) get the lab directory and their arguments,
+// and appear in the usage text.
+func TestCLIExtraCommand(t *testing.T) {
+	var gotDir string
+	var gotArgs []string
+	extra := Command{Name: "hello", Usage: "  hello ARGS\n         say hello\n", Run: func(_ context.Context, dir string, args []string, stdout, _ io.Writer) int {
+		gotDir, gotArgs = dir, args
+		fmt.Fprintln(stdout, "hi")
+		return 3
+	}}
+	var out, errOut bytes.Buffer
+	if code := RunCLI(context.Background(), []string{"--dir", "/var/tmp/d", "hello", "--x", "y"}, nil, &out, &errOut, extra); code != 3 || out.String() != "hi\n" {
+		t.Fatalf("extra command: code %d out %q", code, out.String())
+	}
+	if gotDir != "/var/tmp/d" || strings.Join(gotArgs, " ") != "--x y" {
+		t.Fatalf("extra command got dir %q args %q", gotDir, gotArgs)
+	}
+	out.Reset()
+	if code := RunCLI(context.Background(), []string{"help"}, nil, &out, &errOut, extra); code != 0 || !strings.Contains(out.String(), "  hello ARGS") || !strings.Contains(out.String(), "DIR defaults") {
+		t.Fatalf("usage with an extra command: %q", out.String())
 	}
 }

@@ -162,19 +162,28 @@ func (l *Lab) startContainerd(ctx context.Context, n *NodeInfo, inNode nodeStart
 	return nil
 }
 
-// startCNIDaemon starts ycloud-cni in the node when it is built and enabled.
+// startCNIDaemon starts ycloud-cni in the node when it is built and enabled. It runs in the
+// node's namespaces like the kubelet, so its host network namespace is the node's (where
+// OVS and the management port live) and it opens pod netns paths in the node's /run.
 func (l *Lab) startCNIDaemon(ctx context.Context, ci *ClusterInfo, n *NodeInfo, inNode nodeStarter) error {
 	c := l.cfg.CNIDaemon
-	bin := c.Binary
-	if bin == "" {
-		bin = l.bin("ycloud-cni")
-	}
+	bin := l.componentBinary(c, "ycloud-cni")
 	name := n.Name + "/ycloud-cni"
 	if c.Disabled {
 		return l.skip(name, "disabled")
 	}
 	if !exists(bin) {
 		return l.skip(name, "not built ("+bin+")")
+	}
+	// The daemon creates br-int when it is missing, guarded by a wait on the name; with
+	// ovn-controller creating it at the same moment one of the two loses the race, so it
+	// starts only once ovn-controller's br-int is there.
+	var ovnController *Process
+	if p := l.processesNamed("/ovn-controller", []*NodeInfo{n}); len(p) > 0 {
+		ovnController = p[0]
+	}
+	if err := waitBridge(ctx, n, "br-int", ovnController); err != nil {
+		return err
 	}
 	tmpl := c.Args
 	if tmpl == nil {
@@ -183,10 +192,17 @@ func (l *Lab) startCNIDaemon(ctx context.Context, ci *ClusterInfo, n *NodeInfo, 
 	args, err := componentArgs(tmpl, ComponentContext{
 		Cluster: ci.Name, Kubeconfig: filepath.Join(ci.Dir, "ycloud-cni.kubeconfig"),
 		NB: ci.NB, SB: ci.SB, ICNB: l.st.IC.NB, ICSB: l.st.IC.SB,
+		DefaultCIDR: ci.PodCIDR, JoinCIDR: ci.JoinCIDR,
 		Node: n.Name, NodeIP: n.IP, OVSDB: n.OVSDB, CNISocket: n.CNISocket, RunDir: filepath.Join(n.Dir, "run"),
+		HealthPort: cniHealthPort,
 	})
 	if err != nil {
 		return fmt.Errorf("%s: %w", name, err)
+	}
+	if usesField(tmpl, "HealthPort") {
+		if err := l.record(func(*State) { n.CNIHealthPort = cniHealthPort }); err != nil {
+			return err
+		}
 	}
 	p, err := inNode("ycloud-cni", bin, c.Env, args...)
 	if err != nil {

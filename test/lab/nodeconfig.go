@@ -152,15 +152,14 @@ func (l *Lab) prepareCNIBin() error {
 		links["bridge"] = filepath.Join(l.cfg.BinDir, "cni", "bridge")
 		links["host-local"] = filepath.Join(l.cfg.BinDir, "cni", "host-local")
 	case CNIYcloud:
-		links["ycloud"] = l.bin("ycloud")
+		links["ycloud"] = l.cniPlugin()
 	}
 	for name, target := range links {
 		if !exists(target) {
 			if name == "ycloud" {
-				l.warnf("cni plugin %s is not built: pods cannot get a network until it is (make build)", target)
-			} else {
-				return fmt.Errorf("cni plugin %s missing: run make deps", target)
+				return fmt.Errorf("cni plugin %s missing: run make build", target)
 			}
+			return fmt.Errorf("cni plugin %s missing: run make deps", target)
 		}
 		p := filepath.Join(dir, name)
 		_ = os.Remove(p)
@@ -169,6 +168,14 @@ func (l *Lab) prepareCNIBin() error {
 		}
 	}
 	return nil
+}
+
+// cniPlugin is the ycloud CNI plugin binary.
+func (l *Lab) cniPlugin() string {
+	if l.cfg.CNIPlugin != "" {
+		return l.cfg.CNIPlugin
+	}
+	return l.bin("ycloud")
 }
 
 // cniConfig returns the file name and content of the node's only CNI network.
@@ -199,13 +206,16 @@ func cniConfig(mode CNIMode, n *NodeInfo) (string, []byte, error) {
 			},
 		}
 	case CNIYcloud:
-		// The plugin receives exactly {"cniVersion":"1.1.0","name":"ycloud","type":"ycloud",
-		// "socket":...}: libcni adds name and cniVersion to each plugin of a list.
+		// The plugin receives exactly {"cniVersion":"1.0.0","name":"ycloud","type":"ycloud",
+		// "socketPath":...}: libcni adds name and cniVersion to each plugin of a list. The
+		// keys are cni/shim.NetConf's; its default call timeout (60s) stays below the
+		// kubelet's sandbox timeout. 1.0.0, not 1.1.0: containerd 1.6 vendors libcni 1.1,
+		// which rejects a 1.1.0 result ("unsupported CNI result version").
 		name = "10-ycloud.conflist"
 		conf = map[string]any{
-			"cniVersion": "1.1.0",
+			"cniVersion": "1.0.0",
 			"name":       "ycloud",
-			"plugins":    []any{map[string]any{"type": "ycloud", "socket": n.CNISocket}},
+			"plugins":    []any{map[string]any{"type": "ycloud", "socketPath": n.CNISocket}},
 		}
 	default:
 		return "", nil, fmt.Errorf("unknown cni mode %q", mode)

@@ -96,10 +96,7 @@ func (l *Lab) startOVN(ctx context.Context) error {
 // startController starts ycloud-controller for a spoke when it is built and enabled.
 func (l *Lab) startController(ci *ClusterInfo) error {
 	c := l.cfg.Controller
-	bin := c.Binary
-	if bin == "" {
-		bin = l.bin("ycloud-controller")
-	}
+	bin := l.componentBinary(c, "ycloud-controller")
 	name := ci.Name + "/ycloud-controller"
 	if c.Disabled {
 		return l.skip(name, "disabled")
@@ -126,6 +123,7 @@ func (l *Lab) startController(ci *ClusterInfo) error {
 	cctx := ComponentContext{
 		Cluster: ci.Name, Kubeconfig: filepath.Join(ci.Dir, "ycloud-controller.kubeconfig"),
 		NB: ci.NB, SB: ci.SB, ICNB: l.st.IC.NB, ICSB: l.st.IC.SB, RunDir: runDir,
+		DefaultCIDR: ci.PodCIDR, JoinCIDR: ci.JoinCIDR,
 		HealthPort: health, MetricsPort: metrics,
 	}
 	args, err := componentArgs(tmpl, cctx)
@@ -142,7 +140,8 @@ func (l *Lab) startController(ci *ClusterInfo) error {
 }
 
 // waitSpokeReady waits until every node of a spoke is Ready and registered as an OVN
-// chassis in the spoke's southbound database, and the default namespace can take pods.
+// chassis in the spoke's southbound database, the default namespace can take pods, and
+// (ycloud CNI) our data path is ready (waitDataPath).
 func (l *Lab) waitSpokeReady(ctx context.Context, ci *ClusterInfo) error {
 	cfg, err := restConfig(ci)
 	if err != nil {
@@ -196,7 +195,7 @@ func (l *Lab) waitSpokeReady(ctx context.Context, ci *ClusterInfo) error {
 	if err != nil {
 		return err
 	}
-	return poll(ctx, l.cfg.ReadyTimeout, 100*time.Millisecond, "cluster "+ci.Name+" chassis in SB", nil, func() (bool, string) {
+	err = poll(ctx, l.cfg.ReadyTimeout, 100*time.Millisecond, "cluster "+ci.Name+" chassis in SB", nil, func() (bool, string) {
 		got, err := sbChassis(ctx, ci.SB)
 		if err != nil {
 			return false, err.Error()
@@ -209,6 +208,10 @@ func (l *Lab) waitSpokeReady(ctx context.Context, ci *ClusterInfo) error {
 		}
 		return true, ""
 	})
+	if err != nil {
+		return err
+	}
+	return l.waitDataPath(ctx, ci)
 }
 
 // readyNodes maps node name to its Ready condition.

@@ -79,8 +79,11 @@ func initInterconnectNB(ctx context.Context, endpoint string) error {
 // the br-int it creates) and the netdev bridge br-phy that owns the uplink eth0 and carries
 // the node IP on its internal port (OVN-NOTES.md §1.4).
 //
-// TODO(ycloud-cni): once the node daemon configures OVS itself, the lab should only start
-// ovsdb-server and let ycloud-cni own this row (and br-int's settings).
+// With the ycloud CNI, ycloud-cni writes the same chassis keys (DefaultCNIDaemonArgs passes
+// it these values), finds them in place and adds only ovn-bridge; br-int is ovn-controller's
+// and the daemon's. The lab still writes the row first: ovn-controller 23.03 started on a
+// database without it never notices the row appearing later (cni/cnitest), and the daemon
+// starts after ovn-controller.
 func initVswitch(ctx context.Context, n *NodeInfo, sbEndpoint string) error {
 	internal := "internal"
 	ids := map[string]string{

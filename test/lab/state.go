@@ -47,6 +47,8 @@ type State struct {
 	Skipped []Skipped `json:"skipped,omitempty"`
 	// Warnings are things Up noticed but did not fail on (e.g. missing CRD directories).
 	Warnings []string `json:"warnings,omitempty"`
+	// Phases are Up's phases with their durations, in order.
+	Phases []PhaseTiming `json:"phases,omitempty"`
 
 	// Host changes, each recorded before it is made so that Down undoes exactly these.
 	Netns     []string `json:"netns,omitempty"`
@@ -58,6 +60,9 @@ type State struct {
 	RunNetnsMount bool `json:"runNetnsMount,omitempty"`
 	// RunNetnsDir is true when /run/netns did not exist before.
 	RunNetnsDir bool `json:"runNetnsDir,omitempty"`
+	// Ynettest is the static network test tool (the one in the test image), for commands
+	// run in a node's namespaces (NodeExec).
+	Ynettest string `json:"ynettest,omitempty"`
 	// Sysctls holds the host's values of the sysctls the kubelet wants to change, read
 	// before any kubelet ran; Down verifies (and if needed restores) them.
 	Sysctls map[string]string `json:"sysctls,omitempty"`
@@ -84,11 +89,14 @@ type ClusterInfo struct {
 	// CRDs lists the CustomResourceDefinitions installed by Up.
 	CRDs []string `json:"crds,omitempty"`
 
-	// Spokes only.
-	PodCIDR string      `json:"podCIDR,omitempty"`
-	NB      string      `json:"nb,omitempty"`
-	SB      string      `json:"sb,omitempty"`
-	Nodes   []*NodeInfo `json:"nodes,omitempty"`
+	// Spokes only. PodCIDR is the spoke's pod range (the reference CNI splits it per node;
+	// with the ycloud CNI it is the default subnet); JoinCIDR holds the nodes' management
+	// ports (ycloud CNI).
+	PodCIDR  string      `json:"podCIDR,omitempty"`
+	JoinCIDR string      `json:"joinCIDR,omitempty"`
+	NB       string      `json:"nb,omitempty"`
+	SB       string      `json:"sb,omitempty"`
+	Nodes    []*NodeInfo `json:"nodes,omitempty"`
 }
 
 // NodeInfo describes one node of a spoke.
@@ -113,12 +121,20 @@ type NodeInfo struct {
 	ICGateway bool `json:"icGateway,omitempty"`
 	// HolderPID is the process that owns the node's private mount namespace.
 	HolderPID int `json:"holderPID,omitempty"`
+	// CNIHealthPort serves ycloud-cni's /healthz on the node IP (0: not probed).
+	CNIHealthPort int `json:"cniHealthPort,omitempty"`
 }
 
 // ICInfo holds the global interconnect database endpoints.
 type ICInfo struct {
 	NB string `json:"nb"`
 	SB string `json:"sb"`
+}
+
+// PhaseTiming is how long one phase of Up took.
+type PhaseTiming struct {
+	Name     string        `json:"name"`
+	Duration time.Duration `json:"duration"`
 }
 
 // Skipped is an optional component that was not started.
@@ -171,6 +187,15 @@ func (st *State) cluster(name string) (*ClusterInfo, error) {
 		}
 	}
 	return nil, fmt.Errorf("cluster %q: not in this lab", name)
+}
+
+func (st *State) node(name string) *NodeInfo {
+	for _, n := range st.nodes() {
+		if n.Name == name {
+			return n
+		}
+	}
+	return nil
 }
 
 func (st *State) nodes() []*NodeInfo {

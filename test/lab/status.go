@@ -141,7 +141,11 @@ func (l *Lab) Status(ctx context.Context) *Status {
 			add(ci.Name, "ycloud-controller", procHealth(ci.Name+"/ycloud-controller"))
 		}
 		for _, n := range ci.Nodes {
-			add(ci.Name, n.Name+"/ycloud-cni", procHealth(n.Name+"/ycloud-cni"))
+			if n.CNIHealthPort != 0 {
+				add(ci.Name, n.Name+"/ycloud-cni", errHealth(n.Name+"/ycloud-cni", httpHealth(ctx, cniHealthURL(n))))
+			} else {
+				add(ci.Name, n.Name+"/ycloud-cni", procHealth(n.Name+"/ycloud-cni"))
+			}
 		}
 
 		ready := map[string]bool{}

@@ -12,7 +12,10 @@ import (
 //	underlay /16 (default 10.250.0.0/16), one L2 segment (bridge br-ul in <prefix>-ul):
 //	  .0.1          root namespace end of the veth <prefix>-root (spoke apiservers bind here)
 //	  .<c>.<10+j>   node j of spoke c, on its br-phy internal port (tunnel IP and node IP)
-//	pods (reference CNI): spoke c owns 10.<128+c>.0.0/16, node j 10.<128+c>.<j>.0/24
+//	pods: spoke c owns 10.<128+c>.0.0/16; with the reference CNI node j gets
+//	  10.<128+c>.<j>.0/24, with the ycloud CNI it is subnet ovn-default of VPC ovn-cluster
+//	join (ycloud CNI): spoke c's node management ports live in 100.<64+c>.0.0/16 (not
+//	  100.64.0.0/16: the samples' EIP networks are there)
 //	services: 10.96.0.0/16 in every cluster (clusters are separate)
 var (
 	podSupernet = netip.MustParsePrefix("10.128.0.0/10")
@@ -58,8 +61,11 @@ func plan(cfg Config) (*State, error) {
 			Index:   c,
 			BindIP:  st.RootIP,
 			PodCIDR: fmt.Sprintf("10.%d.0.0/16", 128+c),
-			NB:      "unix:" + filepath.Join(cdir, "ovn", "nb.sock"),
-			SB:      "unix:" + filepath.Join(cdir, "ovn", "sb.sock"),
+			// Distinct per spoke, so that interconnecting default VPCs later never meets
+			// two join subnets with the same prefix.
+			JoinCIDR: fmt.Sprintf("100.%d.0.0/16", 64+c),
+			NB:       "unix:" + filepath.Join(cdir, "ovn", "nb.sock"),
+			SB:       "unix:" + filepath.Join(cdir, "ovn", "sb.sock"),
 		}
 		for j := 1; j <= cfg.Nodes; j++ {
 			n := NodeName(c, j)

@@ -23,7 +23,9 @@ import (
 //	control     etcd + kube-apiserver per cluster, IC databases, OVN central + ovn-ic per spoke
 //	nodes       per node: namespace holder, OVS chain and containerd chain, then kubelet
 //	apiservers  /readyz, then kube-controller-manager, kube-scheduler, CRDs, ycloud-controller
-//	ready       nodes Ready, default ServiceAccount, chassis in the southbound DB
+//	ready       nodes Ready, default ServiceAccount, chassis in the southbound DB; with the
+//	            ycloud CNI also ycloud-controller synced, ycloud-cni healthy and every
+//	            node's management port bound
 
 // upRun carries what phases hand to later phases.
 type upRun struct {
@@ -46,7 +48,7 @@ func (l *Lab) up(ctx context.Context) error {
 		{"control planes and OVN databases", l.controlPhase},
 		{"nodes (OVS, containerd, kubelet)", l.nodesPhase},
 		{"apiservers ready, controllers, CRDs", l.apiserversPhase},
-		{"nodes Ready, chassis registered", l.readyPhase},
+		{"nodes Ready, chassis, data path", l.readyPhase},
 	}
 	for _, p := range phases {
 		start := time.Now()
@@ -56,7 +58,11 @@ func (l *Lab) up(ctx context.Context) error {
 		if err != nil {
 			status = "  FAILED"
 		}
-		l.logf("<== %-36s %6.2fs%s", p.name, time.Since(start).Seconds(), status)
+		d := time.Since(start)
+		l.logf("<== %-36s %6.2fs%s", p.name, d.Seconds(), status)
+		if rerr := l.record(func(st *State) { st.Phases = append(st.Phases, PhaseTiming{Name: p.name, Duration: d}) }); rerr != nil && err == nil {
+			err = rerr
+		}
 		if err != nil {
 			return err
 		}
@@ -74,6 +80,9 @@ func (l *Lab) buildPhase(ctx context.Context, r *upRun) error {
 		return err
 	}
 	r.archives = []string{res.Archives[images.PauseImage], res.Archives[images.TestImage]}
+	if err := l.record(func(st *State) { st.Ynettest = res.Ynettest }); err != nil {
+		return err
+	}
 	r.nodeInit, _, err = images.BuildGo(ctx, "", l.cfg.RepoRoot, filepath.Join(l.cfg.RepoRoot, "test", "lab", "nodeinit"), l.cfg.CacheDir)
 	if err != nil {
 		return err
@@ -83,7 +92,31 @@ func (l *Lab) buildPhase(ctx context.Context, r *upRun) error {
 			return fmt.Errorf("binary %s missing: run make deps", l.bin(b))
 		}
 	}
+	if l.cfg.CNI == CNIYcloud {
+		// Our data path: without these no pod gets a network, so a lab without them would
+		// only fail later and less clearly.
+		for _, c := range []struct {
+			comp Component
+			name string
+		}{{l.cfg.Controller, "ycloud-controller"}, {l.cfg.CNIDaemon, "ycloud-cni"}} {
+			if c.comp.Disabled {
+				l.warnf("%s is disabled: pods of the ycloud CNI get no network without it", c.name)
+				continue
+			}
+			if bin := l.componentBinary(c.comp, c.name); !exists(bin) {
+				return fmt.Errorf("binary %s missing: run make build (the ycloud CNI mode needs it)", bin)
+			}
+		}
+	}
 	return l.prepareCNIBin()
+}
+
+// componentBinary is the binary of an optional component.
+func (l *Lab) componentBinary(c Component, name string) string {
+	if c.Binary != "" {
+		return c.Binary
+	}
+	return l.bin(name)
 }
 
 func (l *Lab) networkPhase(ctx context.Context, _ *upRun) error {

@@ -5,8 +5,6 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
-	"net"
-	"net/netip"
 	"os"
 	"slices"
 	"sort"
@@ -24,6 +22,7 @@ import (
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/sb"
 	"github.com/ycloud-sdn/ycloud/test/images"
 	"github.com/ycloud-sdn/ycloud/test/lab"
+	"github.com/ycloud-sdn/ycloud/test/lab/labtest"
 )
 
 // TestLabUpDownTwice runs the whole lab life cycle twice in a row: a leak, or state that the
@@ -40,14 +39,19 @@ func TestLabUpDownTwice(t *testing.T) {
 	// Derived from the PID so that two runs on one machine (two engineers) do not collide
 	// on namespace names or the underlay.
 	pid := os.Getpid()
+	// 10.200-219: test/e2e/demo uses 10.220-239 and may run at the same time.
+	underlay, err := labtest.FreeUnderlay(200, 20, pid)
+	if err != nil {
+		t.Fatal(err)
+	}
 	cfg := lab.Config{
 		Dir:          dir,
 		Clusters:     1,
 		Nodes:        2,
 		CNI:          lab.CNIReference,
 		ICGateways:   1,
-		Prefix:       fmt.Sprintf("yt%04x", pid%0x10000),
-		Underlay:     freeUnderlay(t, pid),
+		Prefix:       labtest.Prefix("yt", pid),
+		Underlay:     underlay,
 		ReadyTimeout: 2 * time.Minute,
 		Log:          testWriter{t},
 		// This test is about the lab's orchestration; ycloud-controller and ycloud-cni have
@@ -71,33 +75,12 @@ func TestLabUpDownTwice(t *testing.T) {
 	}
 }
 
-// freeUnderlay picks a /16 in 10.200-239 that no root-namespace address uses, starting
-// from one derived from pid.
-func freeUnderlay(t *testing.T, pid int) string {
-	t.Helper()
-	addrs, err := net.InterfaceAddrs()
+// cycle is one up -> pods -> exec -> down round; it returns the pods' start times.
+func cycle(t *testing.T, cfg lab.Config) []time.Duration {
+	before, err := labtest.Snapshot()
 	if err != nil {
 		t.Fatal(err)
 	}
-	for i := range 40 {
-		cand := netip.MustParsePrefix(fmt.Sprintf("10.%d.0.0/16", 200+(pid+i)%40))
-		used := false
-		for _, a := range addrs {
-			if p, err := netip.ParsePrefix(a.String()); err == nil && p.Overlaps(cand) {
-				used = true
-			}
-		}
-		if !used {
-			return cand.String()
-		}
-	}
-	t.Fatal("no free underlay /16 in 10.200.0.0-10.239.255.255")
-	return ""
-}
-
-// cycle is one up -> pods -> exec -> down round; it returns the pods' start times.
-func cycle(t *testing.T, cfg lab.Config) []time.Duration {
-	before := snapshot(t)
 	ctx, cancel := context.WithTimeout(context.Background(), 4*time.Minute)
 	defer cancel()
 
@@ -172,7 +155,9 @@ func cycle(t *testing.T, cfg lab.Config) []time.Duration {
 	}
 	downDone = true
 	t.Logf("down took %v", time.Since(t0).Round(time.Millisecond))
-	checkGone(t, cfg, procs, before)
+	for _, err := range labtest.CheckGone(cfg, procs, before) {
+		t.Error(err)
+	}
 	return starts
 }
 
@@ -188,7 +173,7 @@ func checkNodes(ctx context.Context, t *testing.T, l *lab.Lab, cs kubernetes.Int
 	for _, n := range list.Items {
 		got[n.Name] = n
 	}
-	netns, err := netnsList()
+	netns, err := labtest.NetnsList()
 	if err != nil {
 		t.Fatal(err)
 	}
@@ -403,139 +388,6 @@ func checkExec(ctx context.Context, t *testing.T, l *lab.Lab, cluster, pod strin
 	var exit *lab.ExitError
 	if !errors.As(err, &exit) || exit.Code != 7 || res.ExitCode != 7 || res.Stdout != "out\n" || res.Stderr != "err\n" {
 		t.Fatalf("exec sh exit 7 in %s: result %+v, err %v", pod, res, err)
-	}
-}
-
-// hostState is what the lab may change on the host while it runs.
-type hostState struct {
-	netns       []string
-	libexecKube bool
-	mounts      map[string]bool // mountinfo lines without the mount IDs
-	sysctls     map[string]string
-}
-
-var watchedSysctls = []string{"vm/overcommit_memory", "vm/panic_on_oom", "kernel/panic", "kernel/panic_on_oops"}
-
-func snapshot(t *testing.T) hostState {
-	t.Helper()
-	ns, err := netnsList()
-	if err != nil {
-		t.Fatal(err)
-	}
-	mi, err := os.ReadFile("/proc/self/mountinfo")
-	if err != nil {
-		t.Fatal(err)
-	}
-	hs := hostState{netns: ns, mounts: map[string]bool{}, sysctls: map[string]string{}}
-	if _, err := os.Stat("/usr/libexec/kubernetes"); err == nil {
-		hs.libexecKube = true
-	}
-	for _, line := range strings.Split(strings.TrimSpace(string(mi)), "\n") {
-		hs.mounts[mountKey(line)] = true
-	}
-	for _, k := range watchedSysctls {
-		b, err := os.ReadFile("/proc/sys/" + k)
-		if err != nil {
-			t.Fatal(err)
-		}
-		hs.sysctls[k] = strings.TrimSpace(string(b))
-	}
-	return hs
-}
-
-// mountKey drops the mount and parent IDs (fields 1-2), which change when a mount is
-// re-created, and keeps what identifies the mount.
-func mountKey(line string) string {
-	f := strings.Fields(line)
-	if len(f) > 2 {
-		f = f[2:]
-	}
-	return strings.Join(f, " ")
-}
-
-func netnsList() ([]string, error) {
-	entries, err := os.ReadDir("/run/netns")
-	if errors.Is(err, os.ErrNotExist) {
-		return nil, nil
-	}
-	if err != nil {
-		return nil, err
-	}
-	var out []string
-	for _, e := range entries {
-		out = append(out, e.Name())
-	}
-	return out, nil
-}
-
-// checkGone compares the host with the snapshot taken before Up. Other engineers' tests may
-// create or delete their own network namespaces meanwhile; only those are tolerated.
-func checkGone(t *testing.T, cfg lab.Config, procs []lab.Process, before hostState) {
-	t.Helper()
-	after := snapshot(t)
-	foreign := func(name string) bool { return !strings.HasPrefix(name, cfg.Prefix+"-") }
-	for _, ns := range after.netns {
-		if !foreign(ns) {
-			t.Errorf("network namespace %s left behind", ns)
-		}
-	}
-	for _, ns := range before.netns {
-		if !foreign(ns) {
-			t.Errorf("network namespace %s existed before up", ns)
-		}
-	}
-	otherNetns := func(key string) bool {
-		// key fields: major:minor, root, mount point, options, ...
-		f := strings.Fields(key)
-		return len(f) > 2 && strings.HasPrefix(f[2], "/run/netns/") && foreign(strings.TrimPrefix(f[2], "/run/netns/"))
-	}
-	for m := range after.mounts {
-		if !before.mounts[m] && !otherNetns(m) {
-			t.Errorf("mount left behind: %s", m)
-		}
-	}
-	for m := range before.mounts {
-		if !after.mounts[m] && !otherNetns(m) {
-			t.Errorf("mount removed: %s", m)
-		}
-	}
-	for k, v := range before.sysctls {
-		if after.sysctls[k] != v {
-			t.Errorf("sysctl %s changed from %s to %s", k, v, after.sysctls[k])
-		}
-	}
-	for _, p := range procs {
-		if p.Alive() {
-			t.Errorf("process %s (pid %d) still runs", p.Name, p.PID)
-		}
-	}
-	// Processes the lab did not start itself (shims, pods) are found by their cgroups and
-	// command lines: none may survive.
-	for _, h := range []string{"pids", "memory", "cpu", "freezer"} {
-		entries, _ := os.ReadDir("/sys/fs/cgroup/" + h)
-		for _, e := range entries {
-			if strings.HasPrefix(e.Name(), cfg.Prefix+"-") {
-				t.Errorf("cgroup /sys/fs/cgroup/%s/%s left behind", h, e.Name())
-			}
-		}
-	}
-	procDirs, _ := os.ReadDir("/proc")
-	for _, d := range procDirs {
-		cmd, err := os.ReadFile("/proc/" + d.Name() + "/cmdline")
-		if err != nil || d.Name() == "self" {
-			continue
-		}
-		if strings.Contains(string(cmd), cfg.Dir) {
-			t.Errorf("process %s still refers to the lab dir: %q", d.Name(), strings.ReplaceAll(string(cmd), "\x00", " "))
-		}
-	}
-	if _, err := os.Stat("/sys/class/net/" + cfg.Prefix + "-root"); err == nil {
-		t.Errorf("root link %s-root left behind", cfg.Prefix)
-	}
-	// Kubernetes components create their default flexvolume directory when not told
-	// otherwise; the lab tells them.
-	if after.libexecKube && !before.libexecKube {
-		t.Errorf("/usr/libexec/kubernetes was created while the lab ran")
 	}
 }
 
