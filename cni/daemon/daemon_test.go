@@ -24,7 +24,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
-	"github.com/ycloud-sdn/ycloud/cni/cnitest"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/cni/daemon"
 	"github.com/ycloud-sdn/ycloud/cni/nic"
 	"github.com/ycloud-sdn/ycloud/test/framework"

@@ -42,7 +42,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
-	"github.com/ycloud-sdn/ycloud/cni/cnitest"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/spoke/controller"
 	"github.com/ycloud-sdn/ycloud/test/bench/benchtb"
 	"github.com/ycloud-sdn/ycloud/test/framework"

@@ -16,7 +16,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
-	"github.com/ycloud-sdn/ycloud/cni/cnitest"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/ic"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/icnb"

@@ -15,7 +15,7 @@ import (
 
 	"github.com/containernetworking/plugins/pkg/ns"
 
-	"github.com/ycloud-sdn/ycloud/cni/cnitest"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 )
 
 // Sockets are created inside the pod's namespace (ns.Do) and then used from any goroutine:

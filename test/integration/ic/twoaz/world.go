@@ -36,7 +36,7 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ycloud-sdn/ycloud/cni/cnitest"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/ic"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/icnb"
