@@ -10,9 +10,9 @@ import (
 	"time"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
-	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/cni/nic"
 	"github.com/ycloud-sdn/ycloud/cni/qos"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/test/ovsdbtest"
 )
 

@@ -8,9 +8,9 @@ import (
 	"time"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
-	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/cni/daemon"
 	"github.com/ycloud-sdn/ycloud/spoke/controller"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/test/framework"
 )
 

@@ -16,7 +16,6 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
-	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/ic"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/icnb"
@@ -24,6 +23,7 @@ import (
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/nb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/sb"
 	"github.com/ycloud-sdn/ycloud/spoke/ovnnb"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 )
 
 // Tenant is one tenant's VPC as it appears on every AZ.

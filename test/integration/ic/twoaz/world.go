@@ -36,7 +36,6 @@ import (
 	corev1 "k8s.io/api/core/v1"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 
-	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/ic"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/icnb"
@@ -45,6 +44,7 @@ import (
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/sb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/schema"
 	"github.com/ycloud-sdn/ycloud/spoke/controller"
+	"github.com/ycloud-sdn/ycloud/test/cnitest"
 	"github.com/ycloud-sdn/ycloud/test/framework"
 	"github.com/ycloud-sdn/ycloud/test/ovsdbtest"
 )
