@@ -5,9 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"maps"
 	"net/http"
 	"net/http/pprof"
 	"slices"
+	"strings"
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
@@ -253,10 +255,10 @@ func watchNB(e *env) error {
 			obj = &corev1.Node{}
 			obj.SetName(o.Key)
 		case ovnnb.KindVnic:
-			nn := splitKey(o.Key)
+			ns, name, _ := strings.Cut(o.Key, "/")
 			obj = &iaasv1.Vnic{}
-			obj.SetNamespace(nn.Namespace)
-			obj.SetName(nn.Name)
+			obj.SetNamespace(ns)
+			obj.SetName(name)
 		}
 		// Never block the OVSDB dispatcher (a non-leader replica has no reader): a dropped
 		// event is repaired by the periodic resync.
@@ -301,22 +303,13 @@ func ownedColumnsChanged(old, new any) bool {
 	switch o := old.(type) {
 	case *nb.LogicalSwitch:
 		n := new.(*nb.LogicalSwitch)
-		return o.Name != n.Name || !mapsEqual(o.ExternalIDs, n.ExternalIDs)
+		return o.Name != n.Name || !maps.Equal(o.ExternalIDs, n.ExternalIDs)
 	case *nb.LogicalRouter:
 		n := new.(*nb.LogicalRouter)
-		return o.Name != n.Name || !mapsEqual(o.ExternalIDs, n.ExternalIDs) ||
+		return o.Name != n.Name || !maps.Equal(o.ExternalIDs, n.ExternalIDs) ||
 			!slices.Equal(o.StaticRoutes, n.StaticRoutes) || !slices.Equal(o.Policies, n.Policies)
 	}
 	return true
-}
-
-func splitKey(k string) types.NamespacedName {
-	for i := 0; i < len(k); i++ {
-		if k[i] == '/' {
-			return types.NamespacedName{Namespace: k[:i], Name: k[i+1:]}
-		}
-	}
-	return types.NamespacedName{Name: k}
 }
 
 func addControllers(mgr manager.Manager, e *env) error {
@@ -366,7 +359,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 			if !wantsNetwork(n) {
 				return false
 			}
-			return o.Spec.NodeName != n.Spec.NodeName || !mapsEqual(o.Annotations, n.Annotations) ||
+			return o.Spec.NodeName != n.Spec.NodeName || !maps.Equal(o.Annotations, n.Annotations) ||
 				o.Status.Phase != n.Status.Phase || o.DeletionTimestamp.IsZero() != n.DeletionTimestamp.IsZero()
 		},
 		DeleteFunc:  func(ev event.DeleteEvent) bool { return !ev.Object.(*corev1.Pod).Spec.HostNetwork },
@@ -439,7 +432,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 
 	return ctrl.NewControllerManagedBy(mgr).Named("node").For(&corev1.Node{}, builder.WithPredicates(predicate.Funcs{
 		UpdateFunc: func(ev event.UpdateEvent) bool {
-			return !mapsEqual(ev.ObjectOld.GetAnnotations(), ev.ObjectNew.GetAnnotations())
+			return !maps.Equal(ev.ObjectOld.GetAnnotations(), ev.ObjectNew.GetAnnotations())
 		},
 	})).
 		WatchesRawSource(source.Channel(e.nbEvents[ovnnb.KindNode], enqueue)).
@@ -474,18 +467,6 @@ func subnetOfVnicIP(c client.Reader) handler.EventHandler {
 }
 
 func wantsNetwork(p *corev1.Pod) bool { return !p.Spec.HostNetwork && p.Spec.NodeName != "" }
-
-func mapsEqual(a, b map[string]string) bool {
-	if len(a) != len(b) {
-		return false
-	}
-	for k, v := range a {
-		if w, ok := b[k]; !ok || w != v {
-			return false
-		}
-	}
-	return true
-}
 
 func loadKubeconfig(path string) (*rest.Config, error) {
 	rules := clientcmd.NewDefaultClientConfigLoadingRules()
