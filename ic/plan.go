@@ -18,21 +18,8 @@ var ErrRouterMissing = errors.New("vpc router not in the northbound database yet
 // ErrTransitNotInAZ means ovn-ic has not copied the transit switch into this AZ's NB yet.
 var ErrTransitNotInAZ = errors.New("transit switch not in this availability zone's northbound database yet")
 
-// Plan is the operations of one reconcile and a counter for uuid-names.
-type Plan struct {
-	Ops  []ovsdb.Operation
-	next int
-}
-
-func (p *Plan) add(ops ...ovsdb.Operation) { p.Ops = append(p.Ops, ops...) }
-
-func (p *Plan) named(prefix string) string {
-	p.next++
-	return fmt.Sprintf("%s%d", prefix, p.next)
-}
-
-// Empty reports whether nothing needs to change.
-func (p *Plan) Empty() bool { return len(p.Ops) == 0 }
+// Plan is the spoke's NB plan type: the operations of one reconcile, one transaction.
+type Plan = ovnnb.Plan
 
 // TransitCopy returns this AZ's copy of transit switch ts (made by ovn-ic), or nil.
 func TransitCopy(c *ovsdb.Cache, ts string) (*nb.LogicalSwitch, error) {
@@ -108,7 +95,7 @@ func PlanUnlink(c *ovsdb.Cache, o ovnnb.Owner) (*Plan, error) {
 			}
 		}
 		if len(learned) > 0 {
-			p.add(ovsdb.Mutate(&nb.LogicalRouter{UUID: lr.UUID}, ovsdb.DeleteValues("static_routes", learned)))
+			p.Add(ovsdb.Mutate(&nb.LogicalRouter{UUID: lr.UUID}, ovsdb.DeleteValues("static_routes", learned)))
 		}
 	}
 	return p, nil
@@ -172,7 +159,7 @@ func dropOthers(c *ovsdb.Cache, p *Plan, o ovnnb.Owner, keepLRP, keepLSP string)
 	}
 	for _, l := range lrps {
 		if o.Owns(l.ExternalIDs) && l.Name != keepLRP {
-			p.add(detachRouterPort(c, l.UUID)...)
+			p.Add(detachRouterPort(c, l.UUID)...)
 		}
 	}
 	lsps, err := ovsdb.LookupExternalID[nb.LogicalSwitchPort](c, ovnnb.KeyOwner, o.Key)
@@ -181,7 +168,7 @@ func dropOthers(c *ovsdb.Cache, p *Plan, o ovnnb.Owner, keepLRP, keepLSP string)
 	}
 	for _, l := range lsps {
 		if o.Owns(l.ExternalIDs) && l.Name != keepLSP {
-			p.add(detachSwitchPort(c, l.UUID)...)
+			p.Add(detachSwitchPort(c, l.UUID)...)
 		}
 	}
 	return nil
@@ -202,17 +189,17 @@ func planRouterPort(c *ovsdb.Cache, p *Plan, lr *nb.LogicalRouter, want Link) er
 		// A port of that name elsewhere (a crash between transactions, tampering) would make
 		// the insert violate the name index: detach it first, the server collects it.
 		for _, l := range lrps {
-			p.add(detachRouterPort(c, l.UUID)...)
+			p.Add(detachRouterPort(c, l.UUID)...)
 		}
 		lrp := want.RouterPort
 		for _, gc := range want.Gateways {
-			n := p.named("gc")
-			p.add(ovsdb.Insert(&gc).WithNamedUUID(n))
+			n := p.Named("gc")
+			p.Add(ovsdb.Insert(&gc).WithNamedUUID(n))
 			lrp.GatewayChassis = append(lrp.GatewayChassis, n)
 		}
-		n := p.named("lrp")
-		p.add(ovsdb.Insert(&lrp).WithNamedUUID(n))
-		p.add(ovsdb.Mutate(&nb.LogicalRouter{UUID: lr.UUID}, ovsdb.InsertValues("ports", []string{n})))
+		n := p.Named("lrp")
+		p.Add(ovsdb.Insert(&lrp).WithNamedUUID(n))
+		p.Add(ovsdb.Mutate(&nb.LogicalRouter{UUID: lr.UUID}, ovsdb.InsertValues("ports", []string{n})))
 		return nil
 	}
 	opts := mergeOptions(cur.Options, want.RouterPort.Options, optGatewayMTU)
@@ -221,7 +208,7 @@ func planRouterPort(c *ovsdb.Cache, p *Plan, lr *nb.LogicalRouter, want Link) er
 		u := want.RouterPort
 		u.UUID = cur.UUID
 		u.Options = opts
-		p.add(ovsdb.Update(&u, "mac", "networks", "external_ids", "options"))
+		p.Add(ovsdb.Update(&u, "mac", "networks", "external_ids", "options"))
 	}
 	return planGateways(c, p, cur, want.Gateways)
 }
@@ -252,23 +239,23 @@ func planGateways(c *ovsdb.Cache, p *Plan, lrp *nb.LogicalRouterPort, want []nb.
 	for _, w := range want {
 		cur := have[w.ChassisName]
 		if cur == nil {
-			n := p.named("gc")
-			p.add(ovsdb.Insert(&w).WithNamedUUID(n))
+			n := p.Named("gc")
+			p.Add(ovsdb.Insert(&w).WithNamedUUID(n))
 			add = append(add, n)
 			continue
 		}
 		if cur.Priority != w.Priority || cur.Name != w.Name || !maps.Equal(cur.ExternalIDs, w.ExternalIDs) {
 			u := w
 			u.UUID = cur.UUID
-			p.add(ovsdb.Update(&u, "name", "priority", "external_ids"))
+			p.Add(ovsdb.Update(&u, "name", "priority", "external_ids"))
 		}
 	}
 	ref := &nb.LogicalRouterPort{UUID: lrp.UUID}
 	if len(drop) > 0 {
-		p.add(ovsdb.Mutate(ref, ovsdb.DeleteValues("gateway_chassis", drop)))
+		p.Add(ovsdb.Mutate(ref, ovsdb.DeleteValues("gateway_chassis", drop)))
 	}
 	if len(add) > 0 {
-		p.add(ovsdb.Mutate(ref, ovsdb.InsertValues("gateway_chassis", add)))
+		p.Add(ovsdb.Mutate(ref, ovsdb.InsertValues("gateway_chassis", add)))
 	}
 	return nil
 }
@@ -286,11 +273,11 @@ func planSwitchPort(c *ovsdb.Cache, p *Plan, ts *nb.LogicalSwitch, want nb.Logic
 	}
 	if cur == nil {
 		for _, l := range lsps {
-			p.add(detachSwitchPort(c, l.UUID)...)
+			p.Add(detachSwitchPort(c, l.UUID)...)
 		}
-		n := p.named("lsp")
-		p.add(ovsdb.Insert(&want).WithNamedUUID(n))
-		p.add(ovsdb.Mutate(&nb.LogicalSwitch{UUID: ts.UUID}, ovsdb.InsertValues("ports", []string{n})))
+		n := p.Named("lsp")
+		p.Add(ovsdb.Insert(&want).WithNamedUUID(n))
+		p.Add(ovsdb.Mutate(&nb.LogicalSwitch{UUID: ts.UUID}, ovsdb.InsertValues("ports", []string{n})))
 		return nil
 	}
 	opts := mergeOptions(cur.Options, want.Options, optRouterPort)
@@ -299,7 +286,7 @@ func planSwitchPort(c *ovsdb.Cache, p *Plan, ts *nb.LogicalSwitch, want nb.Logic
 		u := want
 		u.UUID = cur.UUID
 		u.Options = opts
-		p.add(ovsdb.Update(&u, "type", "addresses", "options", "external_ids"))
+		p.Add(ovsdb.Update(&u, "type", "addresses", "options", "external_ids"))
 	}
 	return nil
 }

@@ -24,10 +24,11 @@ type Plan struct {
 	next int
 }
 
-func (p *Plan) add(ops ...ovsdb.Operation) { p.Ops = append(p.Ops, ops...) }
+// Add appends operations to the plan.
+func (p *Plan) Add(ops ...ovsdb.Operation) { p.Ops = append(p.Ops, ops...) }
 
-// named returns a fresh uuid-name for an insert in this plan.
-func (p *Plan) named(prefix string) string {
+// Named returns a fresh uuid-name for an insert in this plan.
+func (p *Plan) Named(prefix string) string {
 	p.next++
 	return fmt.Sprintf("%s%d", prefix, p.next)
 }
@@ -64,28 +65,28 @@ func PlanRouter(c Reader, want RouterRows, o Owner) (*Plan, error) {
 		return nil, err
 	}
 	for _, d := range dups {
-		p.add(ovsdb.Delete(&nb.LogicalRouter{UUID: d.UUID}))
+		p.Add(ovsdb.Delete(&nb.LogicalRouter{UUID: d.UUID}))
 	}
 	if cur == nil {
 		lr := want.Router
 		for _, r := range want.Routes {
-			n := p.named("route")
-			p.add(ovsdb.Insert(ptr(r)).WithNamedUUID(n))
+			n := p.Named("route")
+			p.Add(ovsdb.Insert(ptr(r)).WithNamedUUID(n))
 			lr.StaticRoutes = append(lr.StaticRoutes, n)
 		}
 		for _, pol := range want.Policies {
-			n := p.named("policy")
-			p.add(ovsdb.Insert(ptr(pol)).WithNamedUUID(n))
+			n := p.Named("policy")
+			p.Add(ovsdb.Insert(ptr(pol)).WithNamedUUID(n))
 			lr.Policies = append(lr.Policies, n)
 		}
-		p.add(ovsdb.Insert(&lr))
+		p.Add(ovsdb.Insert(&lr))
 		return p, nil
 	}
 	ref := &nb.LogicalRouter{UUID: cur.UUID}
 	if !maps.Equal(cur.ExternalIDs, want.Router.ExternalIDs) {
 		u := *ref
 		u.ExternalIDs = want.Router.ExternalIDs
-		p.add(ovsdb.Update(&u, "external_ids"))
+		p.Add(ovsdb.Update(&u, "external_ids"))
 	}
 	// Routes and policies are matched by value: a changed route is a new row, and rows that
 	// are not ours (ovn-ic's learned routes) are left alone.
@@ -105,16 +106,16 @@ func PlanRouter(c Reader, want RouterRows, o Owner) (*Plan, error) {
 	}
 	for _, w := range want.Routes {
 		if !have[routeKey(&w)] {
-			n := p.named("route")
-			p.add(ovsdb.Insert(ptr(w)).WithNamedUUID(n))
+			n := p.Named("route")
+			p.Add(ovsdb.Insert(ptr(w)).WithNamedUUID(n))
 			add = append(add, n)
 		}
 	}
 	if len(del) > 0 {
-		p.add(ovsdb.Mutate(ref, ovsdb.DeleteValues("static_routes", del)))
+		p.Add(ovsdb.Mutate(ref, ovsdb.DeleteValues("static_routes", del)))
 	}
 	if len(add) > 0 {
-		p.add(ovsdb.Mutate(ref, ovsdb.InsertValues("static_routes", add)))
+		p.Add(ovsdb.Mutate(ref, ovsdb.InsertValues("static_routes", add)))
 	}
 
 	add, del = nil, nil
@@ -133,16 +134,16 @@ func PlanRouter(c Reader, want RouterRows, o Owner) (*Plan, error) {
 	}
 	for _, w := range want.Policies {
 		if !have[policyKey(&w)] {
-			n := p.named("policy")
-			p.add(ovsdb.Insert(ptr(w)).WithNamedUUID(n))
+			n := p.Named("policy")
+			p.Add(ovsdb.Insert(ptr(w)).WithNamedUUID(n))
 			add = append(add, n)
 		}
 	}
 	if len(del) > 0 {
-		p.add(ovsdb.Mutate(ref, ovsdb.DeleteValues("policies", del)))
+		p.Add(ovsdb.Mutate(ref, ovsdb.DeleteValues("policies", del)))
 	}
 	if len(add) > 0 {
-		p.add(ovsdb.Mutate(ref, ovsdb.InsertValues("policies", add)))
+		p.Add(ovsdb.Mutate(ref, ovsdb.InsertValues("policies", add)))
 	}
 	return p, nil
 }
@@ -169,7 +170,7 @@ func PlanDeleteRouter(c Reader, o Owner) (*Plan, error) {
 	}
 	for _, r := range rows {
 		if o.Owns(r.ExternalIDs) {
-			p.add(ovsdb.Delete(&nb.LogicalRouter{UUID: r.UUID}))
+			p.Add(ovsdb.Delete(&nb.LogicalRouter{UUID: r.UUID}))
 		}
 	}
 	return p, nil
@@ -192,7 +193,7 @@ func PlanSwitch(c Reader, want SwitchRows, routerName string, o Owner) (*Plan, e
 		return nil, err
 	}
 	for _, d := range dups {
-		p.add(ovsdb.Delete(&nb.LogicalSwitch{UUID: d.UUID}))
+		p.Add(ovsdb.Delete(&nb.LogicalSwitch{UUID: d.UUID}))
 	}
 
 	// The router-type switch port.
@@ -201,18 +202,18 @@ func PlanSwitch(c Reader, want SwitchRows, routerName string, o Owner) (*Plan, e
 	if cur, err := lookupPort(c, want.SwitchPort.Name); err != nil {
 		return nil, err
 	} else if cur == nil || ls == nil || !slices.Contains(ls.Ports, cur.UUID) {
-		lspName = p.named("rport")
-		p.add(ovsdb.Insert(ptr(want.SwitchPort)).WithNamedUUID(lspName))
+		lspName = p.Named("rport")
+		p.Add(ovsdb.Insert(ptr(want.SwitchPort)).WithNamedUUID(lspName))
 		lspRef = lspName
 		if cur != nil {
 			// A port of this name on another switch (left by a crash between transactions,
 			// or tampering) would make the insert violate the name index: remove it first.
-			p.add(detachPort(c, cur)...)
+			p.Add(detachPort(c, cur)...)
 		}
 	} else if !portEqual(cur, &want.SwitchPort) {
 		u := want.SwitchPort
 		u.UUID = cur.UUID
-		p.add(ovsdb.Update(&u, "type", "addresses", "options", "external_ids"))
+		p.Add(ovsdb.Update(&u, "type", "addresses", "options", "external_ids"))
 	}
 
 	if ls == nil {
@@ -220,14 +221,14 @@ func PlanSwitch(c Reader, want SwitchRows, routerName string, o Owner) (*Plan, e
 		if lspRef != "" {
 			sw.Ports = []string{lspRef}
 		}
-		p.add(ovsdb.Insert(&sw))
+		p.Add(ovsdb.Insert(&sw))
 	} else {
 		if !maps.Equal(ls.ExternalIDs, want.Switch.ExternalIDs) {
 			u := nb.LogicalSwitch{UUID: ls.UUID, ExternalIDs: want.Switch.ExternalIDs}
-			p.add(ovsdb.Update(&u, "external_ids"))
+			p.Add(ovsdb.Update(&u, "external_ids"))
 		}
 		if lspRef != "" {
-			p.add(ovsdb.Mutate(&nb.LogicalSwitch{UUID: ls.UUID}, ovsdb.InsertValues("ports", []string{lspRef})))
+			p.Add(ovsdb.Mutate(&nb.LogicalSwitch{UUID: ls.UUID}, ovsdb.InsertValues("ports", []string{lspRef})))
 		}
 	}
 
@@ -243,15 +244,15 @@ func PlanSwitch(c Reader, want SwitchRows, routerName string, o Owner) (*Plan, e
 	switch {
 	case curLRP == nil || !slices.Contains(lr.Ports, curLRP.UUID):
 		if curLRP != nil {
-			p.add(detachRouterPort(c, curLRP)...)
+			p.Add(detachRouterPort(c, curLRP)...)
 		}
-		n := p.named("lrp")
-		p.add(ovsdb.Insert(ptr(want.RouterPort)).WithNamedUUID(n))
-		p.add(ovsdb.Mutate(&nb.LogicalRouter{UUID: lr.UUID}, ovsdb.InsertValues("ports", []string{n})))
+		n := p.Named("lrp")
+		p.Add(ovsdb.Insert(ptr(want.RouterPort)).WithNamedUUID(n))
+		p.Add(ovsdb.Mutate(&nb.LogicalRouter{UUID: lr.UUID}, ovsdb.InsertValues("ports", []string{n})))
 	case curLRP.MAC != want.RouterPort.MAC || !sameSet(curLRP.Networks, want.RouterPort.Networks) || !maps.Equal(curLRP.ExternalIDs, want.RouterPort.ExternalIDs):
 		u := want.RouterPort
 		u.UUID = curLRP.UUID
-		p.add(ovsdb.Update(&u, "mac", "networks", "external_ids"))
+		p.Add(ovsdb.Update(&u, "mac", "networks", "external_ids"))
 	}
 	return p, nil
 }
@@ -265,7 +266,7 @@ func PlanDeleteSwitch(c Reader, o Owner) (*Plan, error) {
 	}
 	for _, s := range switches {
 		if o.Owns(s.ExternalIDs) {
-			p.add(ovsdb.Delete(&nb.LogicalSwitch{UUID: s.UUID}))
+			p.Add(ovsdb.Delete(&nb.LogicalSwitch{UUID: s.UUID}))
 		}
 	}
 	lrps, err := ovsdb.LookupExternalID[nb.LogicalRouterPort](c, KeyOwner, o.Key)
@@ -274,7 +275,7 @@ func PlanDeleteSwitch(c Reader, o Owner) (*Plan, error) {
 	}
 	for _, l := range lrps {
 		if o.Owns(l.ExternalIDs) {
-			p.add(detachRouterPort(c, l)...)
+			p.Add(detachRouterPort(c, l)...)
 		}
 	}
 	return p, nil
@@ -298,15 +299,15 @@ func PlanPort(c Reader, want *nb.LogicalSwitchPort, switchName string) (*Plan, e
 	switch {
 	case cur == nil || !slices.Contains(ls.Ports, cur.UUID):
 		if cur != nil {
-			p.add(detachPort(c, cur)...)
+			p.Add(detachPort(c, cur)...)
 		}
-		n := p.named("lsp")
-		p.add(ovsdb.Insert(want).WithNamedUUID(n))
-		p.add(ovsdb.Mutate(&nb.LogicalSwitch{UUID: ls.UUID}, ovsdb.InsertValues("ports", []string{n})))
+		n := p.Named("lsp")
+		p.Add(ovsdb.Insert(want).WithNamedUUID(n))
+		p.Add(ovsdb.Mutate(&nb.LogicalSwitch{UUID: ls.UUID}, ovsdb.InsertValues("ports", []string{n})))
 	case !portEqual(cur, want):
 		u := *want
 		u.UUID = cur.UUID
-		p.add(ovsdb.Update(&u, "type", "addresses", "port_security", "options", "external_ids"))
+		p.Add(ovsdb.Update(&u, "type", "addresses", "port_security", "options", "external_ids"))
 	}
 	return p, nil
 }
@@ -318,7 +319,7 @@ func PlanDeletePort(c Reader, name string) (*Plan, error) {
 	if err != nil || cur == nil {
 		return p, err
 	}
-	p.add(detachPort(c, cur)...)
+	p.Add(detachPort(c, cur)...)
 	return p, nil
 }
 
