@@ -13,10 +13,8 @@ import (
 	"os/signal"
 	"syscall"
 
-	"github.com/go-logr/logr"
-	ctrl "sigs.k8s.io/controller-runtime"
-
 	"github.com/ycloud-sdn/ycloud/ic"
+	"github.com/ycloud-sdn/ycloud/internal/logging"
 )
 
 func main() {
@@ -37,14 +35,10 @@ func main() {
 	}
 	_ = fs.Parse(os.Args[1:])
 
-	var lvl slog.Level
-	if err := lvl.UnmarshalText([]byte(*logLevel)); err != nil {
+	if err := logging.Setup(*logLevel); err != nil {
 		fmt.Fprintf(os.Stderr, "--log-level: %v\n", err)
 		os.Exit(2)
 	}
-	h := slog.NewJSONHandler(os.Stderr, &slog.HandlerOptions{Level: lvl})
-	slog.SetDefault(slog.New(h))
-	ctrl.SetLogger(logr.FromSlogHandler(h))
 
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
