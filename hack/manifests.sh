@@ -20,4 +20,7 @@ gen_crds api/iaas deploy/crds/iaas
 gen_crds api/federation deploy/crds/federation
 
 "$CG" rbac:roleName=ycloud-controller paths=./spoke/... output:rbac:artifacts:config=deploy/spoke/rbac
+# ycloud-ic runs on the spoke beside the controller, under its own ServiceAccount and role;
+# its own file name, or it would overwrite the controller's role.yaml.
+"$CG" rbac:roleName=ycloud-ic,fileName=ic_role.yaml paths=./ic/... output:rbac:artifacts:config=deploy/spoke/rbac
 "$CG" rbac:roleName=ycloud-hub paths=./hub/... output:rbac:artifacts:config=deploy/hub/rbac

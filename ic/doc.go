@@ -87,8 +87,7 @@
 // resync repairs anything missed.
 package ic
 
-// RBAC of ycloud-ic (hack/manifests.sh would turn these into deploy/spoke/rbac when run over
-// ./ic/...).
+// RBAC of ycloud-ic: hack/manifests.sh turns these into deploy/spoke/rbac/ic_role.yaml.
 // +kubebuilder:rbac:groups=iaas.yusur.io,resources=vpcs,verbs=get;list;watch
 // +kubebuilder:rbac:groups=iaas.yusur.io,resources=vpcs/status,verbs=get;patch
 // +kubebuilder:rbac:groups="",resources=nodes,verbs=get;list;watch

@@ -142,6 +142,7 @@ func clusterStatus(c clusterInput, old []fedv1.FederatedVpcClusterStatus, now me
 		cs.Ready = false
 		cs.Message = c.err.Error()
 	}
+	setInterconnect(&cs, c)
 	cs.LastTransitionTime = &now
 	if i := slices.IndexFunc(old, func(o fedv1.FederatedVpcClusterStatus) bool { return o.Cluster == c.name }); i >= 0 {
 		if o := old[i]; o.Applied == cs.Applied && o.Ready == cs.Ready && o.LastTransitionTime != nil {
@@ -202,6 +203,46 @@ func judge(c clusterInput) (applied, ready bool, msg string) {
 		}
 	}
 	return true, true, ""
+}
+
+// setInterconnect copies the spoke Vpc's OVN-IC link, as last reported in its feedback,
+// into the cluster's status. It runs apart from judge on purpose: a VPC that is not
+// linked (not yet, no gateway node, no ycloud-ic on the spoke, or placed in one cluster
+// and so needing no link) reports none of these values and must still be Ready. A work not written yet, or without the
+// Vpc's status, leaves the fields empty. Values are copied even while the work waits for
+// the agent: they describe the link as it is, which a spec change does not alter at once.
+func setInterconnect(cs *fedv1.FederatedVpcClusterStatus, c clusterInput) {
+	if c.work == nil {
+		return
+	}
+	name := ""
+	if i := slices.IndexFunc(c.manifests, func(m render.Manifest) bool { return m.Kind == vpcKind }); i >= 0 {
+		name = c.manifests[i].Name
+	}
+	for _, mc := range c.work.Status.ResourceStatus.Manifests {
+		if mc.ResourceMeta.Kind != vpcKind || (name != "" && mc.ResourceMeta.Name != name) {
+			continue
+		}
+		fb := feedback(mc.StatusFeedbacks)
+		cs.TransitSwitch = fb[render.FeedbackTransitSwitch]
+		cs.ActiveGateway = fb[render.FeedbackActiveGateway]
+		cs.LearnedRoutes = count(fb[render.FeedbackLearnedRoutes])
+		cs.AdvertisedRoutes = count(fb[render.FeedbackAdvertisedRoutes])
+		return
+	}
+}
+
+// vpcKind is the kind of the spoke Vpc manifest in a FederatedVpc's work.
+const vpcKind = "Vpc"
+
+// count reads a route count from feedback. Anything that is not a non-negative int32 (a
+// missing value, a hand-edited spoke status) reads as 0, the API's "none reported".
+func count(s string) int32 {
+	n, err := strconv.ParseInt(s, 10, 32)
+	if err != nil || n < 0 {
+		return 0
+	}
+	return int32(n)
 }
 
 // feedback flattens statusFeedback values to strings (integers in decimal).

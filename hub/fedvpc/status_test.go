@@ -2,6 +2,7 @@ package fedvpc
 
 import (
 	"errors"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -141,6 +142,94 @@ func TestBuildStatusProblems(t *testing.T) {
 	st = buildStatus(statusInput{generation: 1, placement: "p", now: metav1.Now(), notes: []string{`subnet "db" is for cluster "x", which is not selected`}})
 	if c := meta.FindStatusCondition(st.Conditions, fedv1.ConditionReady); c.Reason != ReasonNoClusters {
 		t.Fatalf("no clusters: %+v", c)
+	}
+}
+
+// withFeedback adds feedback values to a manifest's status.
+func withFeedback(mc workv1.ManifestCondition, vals ...workv1.FeedbackValue) workv1.ManifestCondition {
+	mc.StatusFeedbacks.Values = append(slices.Clone(mc.StatusFeedbacks.Values), vals...)
+	return mc
+}
+
+// linked is the feedback of a Vpc that ycloud-ic attached to ts-t.v with gw1 active.
+func linked(learned int64) []workv1.FeedbackValue {
+	return []workv1.FeedbackValue{{Name: render.FeedbackTransitSwitch, Value: str("ts-t.v")}, {Name: render.FeedbackActiveGateway, Value: str("gw1")},
+		{Name: render.FeedbackLearnedRoutes, Value: num(learned)}, {Name: render.FeedbackAdvertisedRoutes, Value: num(2)}}
+}
+
+func TestClusterStatusInterconnect(t *testing.T) {
+	type ic struct {
+		ts, gw              string
+		learned, advertised int32
+	}
+	readySubnet := objStatus("Subnet", "t.v.web", "True", 1, 1, "")
+	for _, tc := range []struct {
+		name  string
+		in    clusterInput
+		ready bool
+		want  ic
+	}{
+		{name: "linked and ready", ready: true, want: ic{"ts-t.v", "gw1", 3, 2},
+			in: clusterInput{manifests: mans, work: work(1, appliedAvailable(1), withFeedback(objStatus("Vpc", "t.v", "True", 1, 1, ""), linked(3)...), readySubnet)}},
+		{name: "not linked is still ready", ready: true,
+			in: clusterInput{manifests: mans, work: readyWork()}},
+		// ycloud-ic writes zero counts and no switch while the VPC has no gateway node.
+		{name: "unlinked with zero counts", ready: true,
+			in: clusterInput{manifests: mans, work: work(1, appliedAvailable(1), withFeedback(objStatus("Vpc", "t.v", "True", 1, 1, ""),
+				workv1.FeedbackValue{Name: render.FeedbackLearnedRoutes, Value: num(0)}, workv1.FeedbackValue{Name: render.FeedbackAdvertisedRoutes, Value: num(0)}), readySubnet)}},
+		{name: "linked but a subnet is not ready", want: ic{"ts-t.v", "gw1", 1, 2},
+			in: clusterInput{manifests: mans, work: work(1, appliedAvailable(1), withFeedback(objStatus("Vpc", "t.v", "True", 1, 1, ""), linked(1)...),
+				objStatus("Subnet", "t.v.web", "False", 1, 1, "Pending"))}},
+		{name: "no work yet", in: clusterInput{workName: "ycloud-vpc-t-v"}},
+		// A problem pass renders nothing: the Vpc is found in the work's own status.
+		{name: "nothing rendered", ready: true, want: ic{"ts-t.v", "gw1", 5, 2},
+			in: clusterInput{work: work(1, appliedAvailable(1), readySubnet, withFeedback(objStatus("Vpc", "t.v", "True", 1, 1, ""), linked(5)...))}},
+		{name: "values of the wrong type read as empty", ready: true,
+			in: clusterInput{manifests: mans, work: work(1, appliedAvailable(1), withFeedback(objStatus("Vpc", "t.v", "True", 1, 1, ""),
+				workv1.FeedbackValue{Name: render.FeedbackLearnedRoutes, Value: str("many")}, workv1.FeedbackValue{Name: render.FeedbackAdvertisedRoutes, Value: num(-1)}), readySubnet)}},
+		// Only the Vpc's feedback counts, never a Subnet's values of the same name.
+		{name: "subnet feedback is ignored", ready: true,
+			in: clusterInput{manifests: mans, work: work(1, appliedAvailable(1), objStatus("Vpc", "t.v", "True", 1, 1, ""), withFeedback(readySubnet, linked(3)...))}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			cs := clusterStatus(tc.in, nil, metav1.Now())
+			got := ic{cs.TransitSwitch, cs.ActiveGateway, cs.LearnedRoutes, cs.AdvertisedRoutes}
+			if got != tc.want || cs.Ready != tc.ready {
+				t.Fatalf("got %+v ready=%v (%q), want %+v ready=%v", got, cs.Ready, cs.Message, tc.want, tc.ready)
+			}
+		})
+	}
+}
+
+// A changing route count changes the status (so it is written) and nothing else; the same
+// count again gives an equal status (so nothing is written).
+func TestBuildStatusInterconnectChanges(t *testing.T) {
+	t0 := metav1.NewTime(time.Date(2026, 1, 1, 0, 0, 0, 0, time.UTC))
+	linkedWork := func(learned int64) *workv1.ManifestWork {
+		return work(1, appliedAvailable(1), withFeedback(objStatus("Vpc", "t.v", "True", 1, 1, ""), linked(learned)...), objStatus("Subnet", "t.v.web", "True", 1, 1, ""))
+	}
+	in := statusInput{generation: 1, placement: "p", now: t0,
+		transit:  &fedv1.FederatedVpcStatus{TransitSwitch: "ts-t.v", TransitSubnet: "169.254.0.0/28", TunnelKey: 16711680},
+		clusters: []clusterInput{{name: "c1", manifests: mans, work: linkedWork(1)}, {name: "c2", manifests: mans, work: linkedWork(1)}}}
+	st := buildStatus(in)
+	if st.ReadyClusters != 2 || st.Clusters[0].LearnedRoutes != 1 || st.Clusters[1].ActiveGateway != "gw1" {
+		t.Fatalf("status %+v", st)
+	}
+
+	in.old, in.now = st, metav1.NewTime(t0.Add(time.Minute))
+	if again := buildStatus(in); !equality.Semantic.DeepEqual(again, st) {
+		t.Fatalf("unchanged feedback gave a different status:\n%+v\n%+v", st, again)
+	}
+
+	in.clusters[1].work = linkedWork(4)
+	st2 := buildStatus(in)
+	if equality.Semantic.DeepEqual(st2, st) {
+		t.Fatal("a new learned-route count left the status equal: it would never be written")
+	}
+	want := *st.DeepCopy()
+	want.Clusters[1].LearnedRoutes = 4
+	if !equality.Semantic.DeepEqual(st2, want) {
+		t.Fatalf("more than the count changed:\n%+v\n%+v", want, st2)
 	}
 }
 

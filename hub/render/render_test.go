@@ -5,12 +5,14 @@ import (
 	"encoding/json"
 	"fmt"
 	"net/netip"
+	"reflect"
 	"regexp"
 	"slices"
 	"strings"
 	"testing"
 
 	"k8s.io/apimachinery/pkg/util/validation"
+	"k8s.io/client-go/util/jsonpath"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
 	workv1 "github.com/ycloud-sdn/ycloud/api/ocm/work/v1"
@@ -113,6 +115,98 @@ func TestBuildIsDeterministicAndComplete(t *testing.T) {
 	fed := vpc["spec"].(map[string]any)["federation"].(map[string]any)
 	if fed["transitSwitch"] != "ts-tenant-a.vpc1" || fed["transitSubnet"] != "169.254.0.0/28" || fed["tenant"] != "tenant-a" || fed["federatedVpc"] != "vpc1" {
 		t.Fatalf("vpc federation %v", fed)
+	}
+}
+
+// The Vpc's feedback asks for its interconnect link; Subnets have none. Each path must be
+// one a Kubernetes JSONPath evaluator accepts and must select one scalar, so it is checked
+// on a linked spoke Vpc (every value present) and an unlinked one (every value absent).
+func TestFeedbackRules(t *testing.T) {
+	in := sampleWork()
+	w, mans, err := in.Build()
+	if err != nil {
+		t.Fatal(err)
+	}
+	paths := func(i int) map[string]string {
+		out := map[string]string{}
+		for _, r := range w.Spec.ManifestConfigs[i].FeedbackRules {
+			if r.Type != workv1.JSONPathsType {
+				t.Fatalf("manifest %d: feedback rule type %q", i, r.Type)
+			}
+			for _, p := range r.JsonPaths {
+				if _, dup := out[p.Name]; dup {
+					t.Fatalf("manifest %d: feedback name %q twice", i, p.Name)
+				}
+				out[p.Name] = p.Path
+			}
+		}
+		return out
+	}
+	interconnect := map[string]string{
+		FeedbackTransitSwitch:    ".status.interconnect.transitSwitch",
+		FeedbackActiveGateway:    ".status.interconnect.gatewayChassis[0]",
+		FeedbackLearnedRoutes:    ".status.interconnect.learnedRoutes",
+		FeedbackAdvertisedRoutes: ".status.interconnect.advertisedRoutes",
+	}
+	vpcPaths := paths(0)
+	if mans[0].Kind != "Vpc" || vpcPaths[FeedbackReady] == "" || vpcPaths[FeedbackRouter] != ".status.router" {
+		t.Fatalf("vpc feedback %v", vpcPaths)
+	}
+	for name, want := range interconnect {
+		if vpcPaths[name] != want {
+			t.Errorf("vpc feedback %q = %q, want %q", name, vpcPaths[name], want)
+		}
+	}
+	for i := 1; i < len(mans); i++ {
+		for name := range interconnect {
+			if p, ok := paths(i)[name]; ok {
+				t.Errorf("%s %s asks for %s (%s)", mans[i].Kind, mans[i].Name, name, p)
+			}
+		}
+	}
+
+	spokeVpc := func(ic any) map[string]any {
+		st := map[string]any{"router": "vpc-tenant-a.vpc1"}
+		if ic != nil {
+			st["interconnect"] = ic
+		}
+		return map[string]any{"metadata": map[string]any{"name": "tenant-a.vpc1", "generation": int64(1)}, "status": st}
+	}
+	for _, tc := range []struct {
+		name string
+		obj  map[string]any
+		want map[string]any
+	}{
+		{name: "linked", obj: spokeVpc(map[string]any{"transitSwitch": "ts-tenant-a.vpc1", "gatewayChassis": []any{"gw2", "gw1"},
+			"learnedRoutes": int64(3), "advertisedRoutes": int64(1)}),
+			want: map[string]any{FeedbackTransitSwitch: "ts-tenant-a.vpc1", FeedbackActiveGateway: "gw2", FeedbackLearnedRoutes: int64(3), FeedbackAdvertisedRoutes: int64(1)}},
+		// ycloud-ic's status of a VPC without gateway nodes: zero counts, nothing else.
+		{name: "not linked", obj: spokeVpc(map[string]any{"learnedRoutes": int64(0), "advertisedRoutes": int64(0)}),
+			want: map[string]any{FeedbackLearnedRoutes: int64(0), FeedbackAdvertisedRoutes: int64(0)}},
+		{name: "not federated", obj: spokeVpc(nil), want: map[string]any{}},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			got := map[string]any{}
+			for name := range interconnect {
+				jp := jsonpath.New(name).AllowMissingKeys(true)
+				if err := jp.Parse("{" + vpcPaths[name] + "}"); err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				res, err := jp.FindResults(tc.obj)
+				if err != nil {
+					t.Fatalf("%s: %v", name, err)
+				}
+				switch {
+				case len(res) > 1 || (len(res) == 1 && len(res[0]) > 1):
+					t.Fatalf("%s selects several values: %v", name, res)
+				case len(res) == 1 && len(res[0]) == 1:
+					got[name] = res[0][0].Interface()
+				}
+			}
+			if !reflect.DeepEqual(got, tc.want) {
+				t.Fatalf("values %v, want %v", got, tc.want)
+			}
+		})
 	}
 }
 

@@ -49,6 +49,25 @@ const (
 	FeedbackCIDRBlock       = "cidrBlock"
 )
 
+// Names of the statusFeedback values the hub asks for on every spoke Vpc: its OVN-IC link,
+// from status.interconnect (written by ycloud-ic). They are absent until ycloud-ic links
+// the VPC, and always absent on a spoke without ycloud-ic: a path that selects nothing is
+// reported as no value, not as an error, so none of them can hold up readiness.
+const (
+	// FeedbackTransitSwitch is the transit switch the VPC router is attached to.
+	FeedbackTransitSwitch = "transitSwitch"
+	// FeedbackActiveGateway is the highest-priority gateway chassis. Feedback carries
+	// scalars only, so of the list just its first entry is asked for. An absent list
+	// gives no value; an empty one would make the agent's JSONPath fail with "index out of
+	// bounds", which only sets the manifest's StatusFeedbackSynced=False (Applied and the
+	// other values are unaffected), and ycloud-ic removes the list rather than empty it.
+	FeedbackActiveGateway = "activeGateway"
+	// FeedbackLearnedRoutes is the number of routes learned from other clusters.
+	FeedbackLearnedRoutes = "learnedRoutes"
+	// FeedbackAdvertisedRoutes is the number of routes this cluster advertises.
+	FeedbackAdvertisedRoutes = "advertisedRoutes"
+)
+
 const readyCond = `.status.conditions[?(@.type=="Ready")]`
 
 var commonFeedback = []workv1.JsonPath{
@@ -59,7 +78,15 @@ var commonFeedback = []workv1.JsonPath{
 	{Name: FeedbackGeneration, Path: ".metadata.generation"},
 }
 
-var vpcFeedback = append(slices.Clone(commonFeedback), workv1.JsonPath{Name: FeedbackRouter, Path: ".status.router"})
+const interconnect = ".status.interconnect"
+
+var vpcFeedback = append(slices.Clone(commonFeedback),
+	workv1.JsonPath{Name: FeedbackRouter, Path: ".status.router"},
+	workv1.JsonPath{Name: FeedbackTransitSwitch, Path: interconnect + ".transitSwitch"},
+	workv1.JsonPath{Name: FeedbackActiveGateway, Path: interconnect + ".gatewayChassis[0]"},
+	workv1.JsonPath{Name: FeedbackLearnedRoutes, Path: interconnect + ".learnedRoutes"},
+	workv1.JsonPath{Name: FeedbackAdvertisedRoutes, Path: interconnect + ".advertisedRoutes"},
+)
 
 var subnetFeedback = append(slices.Clone(commonFeedback),
 	workv1.JsonPath{Name: FeedbackLogicalSwitch, Path: ".status.logicalSwitch"},

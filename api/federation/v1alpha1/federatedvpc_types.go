@@ -152,9 +152,32 @@ type FederatedVpcClusterStatus struct {
 	// +listType=atomic
 	Subnets []ClusterSubnet `json:"subnets,omitempty"`
 
+	// The interconnect fields below mirror the spoke Vpc's status.interconnect (written by
+	// ycloud-ic) as the cluster's work agent last reported it. They are informational and
+	// take no part in Applied or Ready: a VPC that needs no link (placed in one cluster),
+	// or a cluster without ycloud-ic or gateway nodes, is Ready all the same. They are
+	// empty while the VPC is not linked there, or nothing was reported yet.
+
+	// TransitSwitch is the OVN-IC transit switch the cluster's VPC router is attached to;
+	// empty while the router is not linked. It should equal the VPC's status.transitSwitch.
+	// +optional
+	TransitSwitch string `json:"transitSwitch,omitempty"`
+
+	// ActiveGateway is the highest-priority gateway chassis of the router's port on the
+	// transit switch: the node that carries the cluster's cross-cluster traffic for this
+	// VPC while it is up. When it fails OVN moves the port to the next chassis by itself
+	// (BFD), which this field does not show; it changes when ycloud-ic reorders the list.
+	// +optional
+	ActiveGateway string `json:"activeGateway,omitempty"`
+
 	// LearnedRoutes is the number of routes the cluster learned over the transit switch.
 	// +optional
 	LearnedRoutes int32 `json:"learnedRoutes,omitempty"`
+
+	// AdvertisedRoutes is the number of routes the cluster advertises over the transit
+	// switch for this VPC.
+	// +optional
+	AdvertisedRoutes int32 `json:"advertisedRoutes,omitempty"`
 }
 
 // FederatedVpcStatus is the observed state of a FederatedVpc.

@@ -23,12 +23,13 @@ func vpcLike() map[string]any {
 		"apiVersion": "iaas.yusur.io/v1", "kind": "Vpc",
 		"metadata": map[string]any{"name": "a", "labels": map[string]any{"x": "y"}},
 		"status": map[string]any{
-			"router":  "vpc-a",
-			"ready":   true,
-			"learned": int64(3),
-			"ratio":   0.5,
-			"subnets": []any{"s1", "s2"},
-			"nothing": nil,
+			"router":    "vpc-a",
+			"ready":     true,
+			"learned":   int64(3),
+			"ratio":     0.5,
+			"subnets":   []any{"s1", "s2"},
+			"noSubnets": []any{},
+			"nothing":   nil,
 			"conditions": []any{
 				map[string]any{"type": "Ready", "status": "True"},
 				map[string]any{"type": "Degraded", "status": "False"},
@@ -50,6 +51,11 @@ func TestScalarAt(t *testing.T) {
 		{name: "integer", path: ".status.learned", want: workv1.FieldValue{Type: workv1.Integer, Integer: ptr.To[int64](3)}, found: true},
 		{name: "filter selects one", path: `.status.conditions[?(@.type=="Ready")].status`,
 			want: workv1.FieldValue{Type: workv1.String, String: ptr.To("True")}, found: true},
+		{name: "index selects one element", path: ".status.subnets[0]", want: workv1.FieldValue{Type: workv1.String, String: ptr.To("s1")}, found: true},
+		{name: "last index", path: ".status.subnets[-1]", want: workv1.FieldValue{Type: workv1.String, String: ptr.To("s2")}, found: true},
+		{name: "index under a missing parent is no value", path: ".status.interconnect.gatewayChassis[0]"},
+		// As upstream (client-go's jsonpath): an error, so StatusFeedbackSynced=False.
+		{name: "index into an empty list is refused", path: ".status.noSubnets[0]", errText: "out of bounds"},
 		{name: "missing field is no value", path: ".status.absent"},
 		{name: "missing parent is no value", path: ".spec.deep.absent"},
 		{name: "null is no value", path: ".status.nothing"},
@@ -137,5 +143,55 @@ func TestFeedbackValues(t *testing.T) {
 	}
 	if len(problems) != 2 || !strings.HasPrefix(problems[0], "subnets:") || !strings.HasPrefix(problems[1], "v3router:") {
 		t.Errorf("problems %q, want the list path and the unreadable version", problems)
+	}
+}
+
+// The hub asks every spoke Vpc for its interconnect link (hub/render), which only exists
+// once ycloud-ic linked the VPC: absent values are left out without a problem, so the
+// manifest keeps StatusFeedbackSynced=True, and an index picks the first gateway chassis.
+func TestFeedbackValuesInterconnect(t *testing.T) {
+	rules := []workv1.FeedbackRule{{Type: workv1.JSONPathsType, JsonPaths: []workv1.JsonPath{
+		{Name: "router", Path: ".status.router"},
+		{Name: "transitSwitch", Path: ".status.interconnect.transitSwitch"},
+		{Name: "activeGateway", Path: ".status.interconnect.gatewayChassis[0]"},
+		{Name: "learnedRoutes", Path: ".status.interconnect.learnedRoutes"},
+		{Name: "advertisedRoutes", Path: ".status.interconnect.advertisedRoutes"},
+	}}}
+	noVersions := func(v string) (*unstructured.Unstructured, error) {
+		return nil, fmt.Errorf("unexpected read of version %s", v)
+	}
+	for _, tc := range []struct {
+		name         string
+		interconnect map[string]any
+		want         string
+	}{
+		{name: "linked", interconnect: map[string]any{"transitSwitch": "ts-a", "gatewayChassis": []any{"gw2", "gw1"},
+			"learnedRoutes": int64(3), "advertisedRoutes": int64(1)},
+			want: "router=vpc-a transitSwitch=ts-a activeGateway=gw2 learnedRoutes=3 advertisedRoutes=1"},
+		{name: "not linked", interconnect: map[string]any{"learnedRoutes": int64(0), "advertisedRoutes": int64(0)},
+			want: "router=vpc-a learnedRoutes=0 advertisedRoutes=0"},
+		{name: "not federated", want: "router=vpc-a"},
+	} {
+		t.Run(tc.name, func(t *testing.T) {
+			obj := &unstructured.Unstructured{Object: vpcLike()}
+			if tc.interconnect != nil {
+				obj.Object["status"].(map[string]any)["interconnect"] = tc.interconnect
+			}
+			values, problems := feedbackValues(rules, obj, noVersions)
+			var got []string
+			for _, v := range values {
+				switch {
+				case v.Value.String != nil:
+					got = append(got, v.Name+"="+*v.Value.String)
+				case v.Value.Integer != nil:
+					got = append(got, fmt.Sprintf("%s=%d", v.Name, *v.Value.Integer))
+				default:
+					t.Fatalf("%s: unexpected value %s", v.Name, show(v.Value))
+				}
+			}
+			if strings.Join(got, " ") != tc.want || len(problems) > 0 {
+				t.Fatalf("values %q problems %q, want %q and no problems", strings.Join(got, " "), problems, tc.want)
+			}
+		})
 	}
 }
