@@ -4,7 +4,10 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"io/fs"
 	"net"
+	"os"
+	"path/filepath"
 
 	"github.com/containernetworking/plugins/pkg/ns"
 	"github.com/vishvananda/netlink"
@@ -89,6 +92,13 @@ func (v *Veth) Add(ctx context.Context, req *Request) (_ *Result, err error) {
 			return fmt.Errorf("find new veth %s: %w", req.HostIfName, err)
 		}
 		res.HostMAC = link.Attrs().HardwareAddr.String()
+		// The host end only carries the pod's frames into OVS. With IPv6 on, the kernel
+		// would give it a link-local address and send router solicitations and DAD
+		// probes from it into the pod: packets that come from no one on the pod's
+		// network (the interconnect e2e test counts every packet a pod receives).
+		if err := disableIPv6(req.HostIfName); err != nil {
+			return err
+		}
 		if err := netlink.LinkSetUp(link); err != nil {
 			return fmt.Errorf("set %s up: %w", req.HostIfName, err)
 		}
@@ -241,4 +251,14 @@ func (v *Veth) EgressLimit(_ context.Context, req *Request) (int32, error) {
 		return 0, fmt.Errorf("veth %s: read egress limit: %w", req, err)
 	}
 	return mbps, nil
+}
+
+// disableIPv6 turns IPv6 off on a link of the calling thread's network namespace (net
+// sysctls are per namespace). A kernel without IPv6 has nothing to turn off.
+func disableIPv6(ifName string) error {
+	p := filepath.Join("/proc/sys/net/ipv6/conf", ifName, "disable_ipv6")
+	if err := os.WriteFile(p, []byte("1"), 0o644); err != nil && !errors.Is(err, fs.ErrNotExist) {
+		return fmt.Errorf("disable ipv6 on %s: %w", ifName, err)
+	}
+	return nil
 }

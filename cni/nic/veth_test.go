@@ -124,6 +124,20 @@ func TestVethAddConfiguresPodAndCheckPasses(t *testing.T) {
 	if !has(links(t, f.host), req.HostIfName) {
 		t.Fatalf("host namespace lacks %s: %v", req.HostIfName, links(t, f.host))
 	}
+	// No IPv6 on the host end: it would send router solicitations into the pod.
+	err = f.host.Do(func(ns.NetNS) error {
+		b, err := os.ReadFile("/proc/sys/net/ipv6/conf/" + req.HostIfName + "/disable_ipv6")
+		if err != nil {
+			return err
+		}
+		if strings.TrimSpace(string(b)) != "1" {
+			t.Errorf("host end %s: disable_ipv6 = %q", req.HostIfName, b)
+		}
+		return nil
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
 	err = f.pod.Do(func(ns.NetNS) error {
 		link, err := netlink.LinkByName("eth0")
 		if err != nil {
