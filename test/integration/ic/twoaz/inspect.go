@@ -11,6 +11,7 @@ import (
 	"time"
 
 	corev1 "k8s.io/api/core/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -103,6 +104,21 @@ func (az *AZ) Interconnect(ctx context.Context, vpc string) (*iaasv1.VpcIntercon
 		return nil, err
 	}
 	return v.Status.Interconnect, nil
+}
+
+// SubnetReady reports nil once the Subnet exists and ycloud-controller reports it Ready for
+// its current generation (its switch is in NB and its address pool is loaded: a pod
+// created now is allocated at once).
+func (az *AZ) SubnetReady(ctx context.Context, name string) error {
+	var s iaasv1.Subnet
+	if err := az.Kube.Client.Get(ctx, client.ObjectKey{Name: name}, &s); err != nil {
+		return fmt.Errorf("%s: subnet %s: %w", az.Name, name, err)
+	}
+	c := meta.FindStatusCondition(s.Status.Conditions, iaasv1.ConditionReady)
+	if c == nil || c.Status != metav1.ConditionTrue || c.ObservedGeneration != s.Generation {
+		return fmt.Errorf("%s: subnet %s not ready: %+v", az.Name, name, c)
+	}
+	return nil
 }
 
 // LearnedRoute is a static route ovn-ic learned into a router.

@@ -7,6 +7,9 @@
 //	per node: a network namespace with ovsdb-server, ovs-vswitchd (userspace datapath) and
 //	         ovn-controller, attached to one underlay Linux bridge (its own namespace) that
 //	         carries geneve between all nodes of both AZs
+//	optional (Options.Hub, hub.go): a hub apiserver with the OCM CRDs, ycloud-hub, the
+//	         stand-in placement controller and one stand-in work agent per AZ, so tenant
+//	         VPCs can be applied as FederatedVpcs on the hub
 //
 // Pods are Pod objects (with nodeName) that ycloud-controller allocates; the harness then
 // plays the CNI: a network namespace with a veth into the node's br-int, configured from
@@ -62,6 +65,10 @@ type Options struct {
 	Gateways []int
 	// ResyncPeriod of ycloud-ic (default 5m: tests do not rely on it).
 	ResyncPeriod time.Duration
+	// Hub adds a hub cluster (World.Hub, see hub.go): a hub apiserver with the OCM CRDs,
+	// ycloud-hub, the stand-in placement controller and one stand-in work agent per AZ,
+	// every AZ a ManagedCluster named after it. Off by default.
+	Hub bool
 }
 
 // World is the running two-AZ setup.
@@ -73,6 +80,8 @@ type World struct {
 	ICSBRead *ovsdb.Client
 	Underlay *cnitest.Underlay
 	AZs      []*AZ
+	// Hub is nil unless Options.Hub.
+	Hub *Hub
 }
 
 // AZ is one availability zone: one spoke cluster.
@@ -129,9 +138,14 @@ func Start(t TB, opts Options) *World {
 			kubes[i], kerrs[i] = framework.Start(framework.Options{Name: fmt.Sprintf("az%d", i+1)})
 		})
 	}
+	var hubKube *framework.Cluster
+	var hubErr error
+	if opts.Hub {
+		wg.Go(func() { hubKube, hubErr = framework.Start(framework.Options{Name: "hub", OCM: true}) })
+	}
 	t.Cleanup(func() {
 		wg.Wait()
-		for _, k := range kubes {
+		for _, k := range append(kubes, hubKube) {
 			if k != nil {
 				_ = k.Stop()
 			}
@@ -183,7 +197,7 @@ func Start(t TB, opts Options) *World {
 	}
 
 	wg.Wait()
-	if err := errors.Join(kerrs...); err != nil {
+	if err := errors.Join(append(kerrs, hubErr)...); err != nil {
 		t.Fatalf("twoaz: apiservers: %v", err)
 	}
 	for i, az := range w.AZs {
@@ -200,6 +214,9 @@ func Start(t TB, opts Options) *World {
 		az.startController()
 		az.icCfg = az.icConfig(opts)
 		az.StartIC()
+	}
+	if opts.Hub {
+		w.Hub = w.startHub(hubKube)
 	}
 	for _, az := range w.AZs {
 		for _, n := range az.Nodes {
