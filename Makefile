@@ -45,7 +45,7 @@ lint: ## gofmt, go vet, staticcheck
 
 .PHONY: build
 build: ## build every binary into bin/
-	@if [ -n "$$(ls cmd 2>/dev/null)" ]; then $(GO) build -o $(BIN)/ ./cmd/...; fi
+	@if [ -n "$$(ls cmd 2>/dev/null)" ]; then $(GO) build -o $(BIN)/ ./cmd/... ./test/ocm/ocm-standin; fi
 
 .PHONY: unit
 unit: ## pure unit tests only: builders, parsers, IPAM (seconds, no servers)
