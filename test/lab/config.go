@@ -47,10 +47,12 @@ type Component struct {
 
 // ComponentContext is what Component.Args templates can refer to.
 type ComponentContext struct {
-	Cluster    string // spoke name ("spoke1")
-	Kubeconfig string // admin-level kubeconfig of the spoke
-	NB, SB     string // OVN northbound / southbound endpoints of the spoke ("unix:...")
-	ICNB, ICSB string // interconnect databases
+	Cluster    string // cluster name ("spoke1", or "hub" for the hub's components)
+	Kubeconfig string // kubeconfig of the component's own identity in its cluster
+	// HubKubeconfig is the component's identity on the hub (OCM work agents only).
+	HubKubeconfig string
+	NB, SB        string // OVN northbound / southbound endpoints of the spoke ("unix:...")
+	ICNB, ICSB    string // interconnect databases
 	// DefaultCIDR is the spoke's default pod subnet (ovn-default in VPC ovn-cluster) and
 	// JoinCIDR its node management subnet (join); both are the spoke's, from the plan.
 	DefaultCIDR string
@@ -140,6 +142,15 @@ type Config struct {
 	// Disabled; with CNIReference they run when built.
 	Controller Component `json:"controller"`
 	CNIDaemon  Component `json:"cniDaemon"`
+	// Hub is ycloud-hub on the hub; IC is ycloud-ic, one per spoke (both need the ycloud
+	// CNI's data path to be useful, but start in every mode when built). Placement and
+	// WorkAgent are the OCM stand-ins of test/ocm (binary <BinDir>/ocm-standin): the
+	// placement controller on the hub and a work agent per spoke. A missing binary is
+	// reported as "not built" and skipped.
+	Hub       Component `json:"hub"`
+	IC        Component `json:"ic"`
+	Placement Component `json:"placement"`
+	WorkAgent Component `json:"workAgent"`
 	// CNIPlugin is the ycloud CNI plugin binary (CNIYcloud only; default <BinDir>/ycloud).
 	CNIPlugin string `json:"cniPlugin,omitempty"`
 

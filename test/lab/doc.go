@@ -9,9 +9,12 @@
 //
 // What runs (every process logs to <dir>/logs/<name>.log; `ycloud-lab status` lists them):
 //
-//	hub:       etcd, kube-apiserver (127.0.0.1) with our CRDs and the OCM CRDs
+//	hub:       etcd, kube-apiserver (127.0.0.1) with our CRDs and the OCM CRDs,
+//	           [ycloud-hub], the placement stand-in (ocm-standin placement); every spoke
+//	           is registered: a namespace and a ManagedCluster in the set "default"
 //	spoke c:   etcd, kube-apiserver (on the root veth, reachable from nodes),
-//	           kube-controller-manager, kube-scheduler, [ycloud-controller],
+//	           kube-controller-manager, kube-scheduler, [ycloud-controller], [ycloud-ic],
+//	           the work agent stand-in (ocm-standin work-agent),
 //	           OVN NB + SB ovsdb-servers, ovn-northd, ovn-ic (AZ name = spoke name)
 //	global:    OVN IC-NB and IC-SB ovsdb-servers
 //	node:      network namespace + private mount namespace (nodeinit) running ovsdb-server,
@@ -24,7 +27,10 @@
 // node's ycloud-cni; ycloud-controller allocates pods and nodes into OVN; Up returns once
 // the controller is synced, every ycloud-cni is healthy and every node's management port
 // is bound (ycloud.go). With the reference CNI they run when built, otherwise they are
-// reported as "not built". Nothing is ever restarted: a crashed process shows as DEAD in
+// reported as "not built". ycloud-hub, ycloud-ic and the OCM stand-ins (test/ocm, binary
+// ocm-standin; DESIGN.md section 6) run in every mode when built (federation.go), and Up
+// waits for their health endpoints. Nodes of Config.ICGateways get the kubelet label
+// iaas.yusur.io/ic-gateway=true besides OVS ovn-is-interconn. Nothing is ever restarted: a crashed process shows as DEAD in
 // Status and fails CheckProcesses, so tests notice.
 //
 // NodeExec (`ycloud-lab node-exec`) runs a command in a node's namespaces; with Ynettest

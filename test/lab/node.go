@@ -9,6 +9,8 @@ import (
 	"path/filepath"
 	"strings"
 	"time"
+
+	"github.com/ycloud-sdn/ycloud/ic"
 )
 
 // A node is a network namespace plus a private mount namespace (held by nodeinit) in which
@@ -90,14 +92,22 @@ func (l *Lab) startNode(ctx context.Context, ci *ClusterInfo, n *NodeInfo, nodeI
 	if err := l.startCNIDaemon(ctx, ci, n, inNode); err != nil {
 		return err
 	}
-	_, err = inNode("kubelet", l.bin("kubelet"), nil,
-		"--config="+filepath.Join(n.Dir, "kubelet-config.json"),
-		"--kubeconfig="+filepath.Join(n.Dir, "kubelet.kubeconfig"),
-		"--root-dir="+filepath.Join(n.Dir, "kubelet"),
-		"--cert-dir="+filepath.Join(n.Dir, "kubelet", "pki"),
-		"--hostname-override="+n.Name,
-		"--node-ip="+n.IP,
-		"--v=2")
+	args := []string{
+		"--config=" + filepath.Join(n.Dir, "kubelet-config.json"),
+		"--kubeconfig=" + filepath.Join(n.Dir, "kubelet.kubeconfig"),
+		"--root-dir=" + filepath.Join(n.Dir, "kubelet"),
+		"--cert-dir=" + filepath.Join(n.Dir, "kubelet", "pki"),
+		"--hostname-override=" + n.Name,
+		"--node-ip=" + n.IP,
+		"--v=2",
+	}
+	if n.ICGateway {
+		// The label ycloud-ic selects interconnect gateways by; the OVS side
+		// (ovn-is-interconn) was written by initVswitch. A kubelet may set labels outside
+		// the kubernetes.io namespaces on its own node (NodeRestriction allows it).
+		args = append(args, "--node-labels="+ic.GatewayNodeLabel+"=true")
+	}
+	_, err = inNode("kubelet", l.bin("kubelet"), nil, args...)
 	return err
 }
 
@@ -259,4 +269,28 @@ func stopNode(st *State, n *NodeInfo) error {
 		}
 	}
 	return errors.Join(errs...)
+}
+
+// StopOVNController stops a node's ovn-controller the way "ovn-ctl stop_controller" does
+// (ovn-appctl exit, without --restart): it deletes its chassis from the southbound
+// database, which is how OVN moves the gateway ports it held to the next chassis by
+// priority. It returns once the process has exited. The lab does not restart it: status
+// and CheckProcesses report it as exited from then on.
+func (l *Lab) StopOVNController(ctx context.Context, node string) error {
+	n := l.st.node(node)
+	if n == nil {
+		return fmt.Errorf("node %q: not in this lab", node)
+	}
+	procs := l.processesNamed("/ovn-controller", []*NodeInfo{n})
+	if len(procs) == 0 || !procs[0].Alive() {
+		return fmt.Errorf("node %s: ovn-controller is not running", node)
+	}
+	p := procs[0]
+	ctl := filepath.Join(n.Dir, "ovn", fmt.Sprintf("ovn-controller.%d.ctl", p.PID))
+	if out, err := run(ctx, "ovn-appctl", "-t", ctl, "exit"); err != nil {
+		return fmt.Errorf("node %s: ovn-appctl exit: %w: %s", node, err, out)
+	}
+	return poll(ctx, 30*time.Second, 20*time.Millisecond, "node "+node+" ovn-controller exit", nil, func() (bool, string) {
+		return !p.Alive(), "still running"
+	})
 }

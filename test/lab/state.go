@@ -86,6 +86,9 @@ type ClusterInfo struct {
 	Kubeconfig string `json:"kubeconfig"`
 	// ControllerHealthPort serves ycloud-controller's /healthz on 127.0.0.1 (0: unknown).
 	ControllerHealthPort int `json:"controllerHealthPort,omitempty"`
+	// HealthPorts are the health ports (127.0.0.1) of the federation components of this
+	// cluster, by component name (CompHub, CompIC, ...).
+	HealthPorts map[string]int `json:"healthPorts,omitempty"`
 	// CRDs lists the CustomResourceDefinitions installed by Up.
 	CRDs []string `json:"crds,omitempty"`
 

@@ -126,7 +126,18 @@ func (l *Lab) Status(ctx context.Context) *Status {
 		if len(ci.CRDs) > 0 {
 			add(ci.Name, "crds", "ok: "+crdGroups(ci.CRDs))
 		}
+		fedHealth := func(comps []federationComponent) {
+			for _, fc := range comps {
+				name := ci.Name + "/" + fc.name
+				if url := l.componentHealthURL(ci, fc.name); url != "" {
+					add(ci.Name, fc.name, errHealth(name, httpHealth(ctx, url)))
+				} else {
+					add(ci.Name, fc.name, procHealth(name))
+				}
+			}
+		}
 		if ci.Role != RoleSpoke {
+			fedHealth(l.hubComponents())
 			continue
 		}
 		add(ci.Name, "kube-controller-manager", errHealth(ci.Name+"/kube-controller-manager", healthz(ctx, ci.KCMPort)))
@@ -140,6 +151,7 @@ func (l *Lab) Status(ctx context.Context) *Status {
 		} else {
 			add(ci.Name, "ycloud-controller", procHealth(ci.Name+"/ycloud-controller"))
 		}
+		fedHealth(l.spokeComponents())
 		for _, n := range ci.Nodes {
 			if n.CNIHealthPort != 0 {
 				add(ci.Name, n.Name+"/ycloud-cni", errHealth(n.Name+"/ycloud-cni", httpHealth(ctx, cniHealthURL(n))))

@@ -23,9 +23,11 @@ import (
 //	control     etcd + kube-apiserver per cluster, IC databases, OVN central + ovn-ic per spoke
 //	nodes       per node: namespace holder, OVS chain and containerd chain, then kubelet
 //	apiservers  /readyz, then kube-controller-manager, kube-scheduler, CRDs, ycloud-controller
+//	federation  spokes registered on the hub (ManagedClusters), ycloud-hub and the placement
+//	            stand-in on the hub, a work agent stand-in and ycloud-ic per spoke
 //	ready       nodes Ready, default ServiceAccount, chassis in the southbound DB; with the
 //	            ycloud CNI also ycloud-controller synced, ycloud-cni healthy and every
-//	            node's management port bound
+//	            node's management port bound; the federation components healthy
 
 // upRun carries what phases hand to later phases.
 type upRun struct {
@@ -48,6 +50,7 @@ func (l *Lab) up(ctx context.Context) error {
 		{"control planes and OVN databases", l.controlPhase},
 		{"nodes (OVS, containerd, kubelet)", l.nodesPhase},
 		{"apiservers ready, controllers, CRDs", l.apiserversPhase},
+		{"federation: ycloud-hub, OCM stand-ins, ycloud-ic", l.federationPhase},
 		{"nodes Ready, chassis, data path", l.readyPhase},
 	}
 	for _, p := range phases {
@@ -150,10 +153,25 @@ func (l *Lab) configPhase(_ context.Context, r *upRun) error {
 		if err := p.writeKubeconfig(ci.Kubeconfig, ci.Name, ci.APIServer, "ycloud-lab-admin", []string{"system:masters"}); err != nil {
 			return err
 		}
+		// Admin-level identities for our components and the OCM stand-ins (one user name
+		// each, so audit logs tell them apart) until the lab installs their RBAC.
+		who := []string{CompHub, CompPlacement}
 		if ci.Role == RoleSpoke {
-			// Admin-level identities for our components until their RBAC exists.
-			for _, who := range []string{"ycloud-controller", "ycloud-cni"} {
-				if err := p.writeKubeconfig(filepath.Join(ci.Dir, who+".kubeconfig"), ci.Name, ci.APIServer, who, []string{"system:masters"}); err != nil {
+			who = []string{"ycloud-controller", "ycloud-cni", CompIC, CompWorkAgent}
+		}
+		for _, w := range who {
+			if err := p.writeKubeconfig(filepath.Join(ci.Dir, w+".kubeconfig"), ci.Name, ci.APIServer, w, []string{"system:masters"}); err != nil {
+				return err
+			}
+		}
+		if ci.Role == RoleHub {
+			// Each spoke's work agent has its own identity on the hub, as a klusterlet does.
+			for _, s := range l.st.Clusters {
+				if s.Role != RoleSpoke {
+					continue
+				}
+				user := "system:open-cluster-management:" + s.Name + ":work"
+				if err := p.writeKubeconfig(filepath.Join(ci.Dir, CompWorkAgent+"-"+s.Name+".kubeconfig"), ci.Name, ci.APIServer, user, []string{"system:masters"}); err != nil {
 					return err
 				}
 			}
@@ -244,7 +262,10 @@ func (l *Lab) readyPhase(ctx context.Context, _ *upRun) error {
 			spokes = append(spokes, ci)
 		}
 	}
-	return parallel(spokes, func(ci *ClusterInfo) error { return l.waitSpokeReady(ctx, ci) })
+	if err := parallel(spokes, func(ci *ClusterInfo) error { return l.waitSpokeReady(ctx, ci) }); err != nil {
+		return err
+	}
+	return l.waitFederation(ctx)
 }
 
 // parallel runs f for every item concurrently and joins the errors.

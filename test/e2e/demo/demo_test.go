@@ -48,7 +48,6 @@ func TestDemoTwice(t *testing.T) {
 		Dir:          dir,
 		Prefix:       labtest.Prefix("yd", pid),
 		Underlay:     underlay,
-		ICGateways:   1,
 		ReadyTimeout: 3 * time.Minute,
 		Log:          testWriter{t},
 	}
@@ -99,22 +98,35 @@ func run(ctx context.Context, t *testing.T, cfg lab.Config) []time.Duration {
 	}
 	t.Logf("demo took %v", time.Since(t0).Round(time.Millisecond))
 
-	// What the demo must have shown: 2 spokes x 2 nodes x 2 web pods + 4 VPC pods, and
-	// every kind of check, all passing (Run returns an error otherwise; checked again here
-	// so that a check silently dropped from the plan fails too).
-	if len(res.Pods) != 12 {
-		t.Errorf("%d demo pods, want 12", len(res.Pods))
+	// What the demo must have shown: 2 spokes x 2 nodes x 2 web pods + 4 VPC pods + 6
+	// federated pods (3 per tenant), and every kind of check, all passing (Run returns an
+	// error otherwise; checked again here so that a check silently dropped from the plan
+	// fails too).
+	if len(res.Pods) != 18 {
+		t.Errorf("%d demo pods, want 18", len(res.Pods))
 	}
 	want := map[string]int{
-		"pod -> pod, same node":        4,
-		"pod -> pod, across nodes":     4,
-		"node -> pod":                  8,
-		"vpc demo-":                    2,
-		"overlap:":                     2,
-		"isolation:":                   4,
-		"sample Vpc vpc1 Ready":        2,
-		"every lab process still runs": 1,
-		"lab status healthy":           1,
+		"pod -> pod, same node":      4,
+		"pod -> pod, across nodes":   4,
+		"node -> pod":                8,
+		"vpc demo-":                  2,
+		"overlap:":                   2,
+		"isolation: demo-":           3,
+		"isolation: the default VPC": 1,
+		"isolation: tenant-":         4,
+		"sample Vpc vpc1 Ready":      2,
+		"FederatedVpc tenant-a/vpc-a Ready on 2 clusters":              1,
+		"FederatedVpc tenant-b/vpc-b Ready on 2 clusters":              1,
+		"FederatedVpc tenant-a/vpc-a shows each cluster's OVN-IC link": 1,
+		"FederatedVpc tenant-b/vpc-b shows each cluster's OVN-IC link": 1,
+		"Vpc tenant-a.vpc-a linked over OVN-IC":                        2,
+		"Vpc tenant-b.vpc-b linked over OVN-IC":                        2,
+		"tenant-a: pod -> pod across clusters":                         2,
+		"tenant-b: pod -> pod across clusters":                         2,
+		"tenant-a: ping across clusters":                               2,
+		"tenant-b: ping across clusters":                               2,
+		"every lab process still runs":                                 1,
+		"lab status healthy":                                           1,
 	}
 	got := map[string]int{}
 	for _, c := range res.Checks {
@@ -138,6 +150,9 @@ func run(ctx context.Context, t *testing.T, cfg lab.Config) []time.Duration {
 		}
 		if strings.HasPrefix(p.Name, "vpc-") != strings.HasPrefix(p.IP, "10.77.0.") {
 			t.Errorf("pod %s has IP %s: VPC pods (only) must be in 10.77.0.0/24", p.Name, p.IP)
+		}
+		if strings.HasPrefix(p.Name, "fed-") != strings.HasPrefix(p.IP, "10.100.") {
+			t.Errorf("pod %s has IP %s: federated pods (only) must be in 10.100.0.0/16", p.Name, p.IP)
 		}
 	}
 	out := make([]time.Duration, 0, len(res.Pods))

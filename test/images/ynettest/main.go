@@ -3,6 +3,7 @@
 //	ynettest serve [--bind ADDR] [--tcp PORTS] [--udp PORTS] [--http PORTS] [--sink PORTS]
 //	ynettest tcp-rr     --addr HOST:PORT [--count N] [--size BYTES] [--timeout D]
 //	ynettest udp-rr     --addr HOST:PORT [--count N] [--size BYTES] [--timeout D]
+//	ynettest udp-probe  --addr HOST:PORT [--interval D] [--duration D] [--timeout D]
 //	ynettest http-get   --url URL [--count N] [--timeout D]
 //	ynettest throughput --addr HOST:PORT [--duration D] [--timeout D]
 //
@@ -43,6 +44,8 @@ func main() {
 		result, err = tcpRR(args)
 	case "udp-rr":
 		result, err = udpRR(args)
+	case "udp-probe":
+		result, err = udpProbe(args)
 	case "http-get":
 		result, err = httpGet(args)
 	case "throughput":
@@ -67,6 +70,7 @@ func usage() {
   ynettest serve [--bind ADDR] [--tcp PORTS] [--udp PORTS] [--http PORTS] [--sink PORTS]
   ynettest tcp-rr     --addr HOST:PORT [--count N] [--size BYTES] [--timeout D]
   ynettest udp-rr     --addr HOST:PORT [--count N] [--size BYTES] [--timeout D]
+  ynettest udp-probe  --addr HOST:PORT [--interval D] [--duration D] [--timeout D]
   ynettest http-get   --url URL [--count N] [--timeout D]
   ynettest throughput --addr HOST:PORT [--duration D] [--timeout D]`)
 }

@@ -29,6 +29,9 @@ type checkSpec struct {
 	ip       string
 	wantHost string
 	toLabel  string
+	// ping sends ICMP echo requests (busybox ping in the pod) instead of the HTTP GET; a
+	// reply cannot tell which pod sent it, so the TCP check beside it does.
+	ping bool
 }
 
 func (s checkSpec) from() string {
@@ -164,6 +167,28 @@ func (d *demo) get(ctx context.Context, s checkSpec, timeout time.Duration) (ans
 	return ans, time.Duration(out.P50) * time.Microsecond, nil, nil
 }
 
+// ping runs one `ping -c 1` from the spec's source pod. netErr reports no reply; err a
+// failure to run ping at all.
+func (d *demo) ping(ctx context.Context, s checkSpec, timeout time.Duration) (detail string, netErr, err error) {
+	secs := strconv.Itoa(max(1, int(timeout.Round(time.Second)/time.Second)))
+	res, err := d.l.Exec(ctx, s.cluster, s.fromPod.Namespace, s.fromPod.Name, "ping", "-c", "1", "-W", secs, s.ip)
+	var exit *lab.ExitError
+	if errors.As(err, &exit) {
+		return "", fmt.Errorf("no echo reply within %ss", secs), nil
+	}
+	if err != nil {
+		return "", nil, fmt.Errorf("%w (stderr %q)", err, strings.TrimSpace(res.Stderr))
+	}
+	// busybox: "1 packets transmitted, 1 packets received, 0% packet loss" and
+	// "round-trip min/avg/max = 0.512/0.512/0.512 ms".
+	for _, line := range strings.Split(res.Stdout, "\n") {
+		if strings.HasPrefix(line, "round-trip") {
+			detail = strings.TrimSpace(line)
+		}
+	}
+	return detail, nil, nil
+}
+
 // Reachability is polled (the first packets of a new flow may be lost while OVN's
 // neighbours resolve); isolation is tried several times and must fail every time.
 const (
@@ -177,6 +202,9 @@ func (d *demo) run(ctx context.Context, s checkSpec) Check {
 	c := Check{Cluster: s.cluster, Name: s.name, From: s.from(), To: s.toLabel}
 	t := time.Now()
 	defer func() { c.Duration = time.Since(t) }()
+	if s.ping {
+		return d.runPing(ctx, s, c)
+	}
 	if s.wantHost == "" {
 		for i := range isolationTries {
 			ans, _, netErr, err := d.get(ctx, s, isolationTimeout)
@@ -229,9 +257,55 @@ func (d *demo) run(ctx context.Context, s checkSpec) Check {
 	}
 }
 
+// runPing is run for ICMP checks: reachability polled until a reply, isolation tried
+// isolationTries times, each of which must go unanswered.
+func (d *demo) runPing(ctx context.Context, s checkSpec, c Check) Check {
+	if s.wantHost == "" {
+		for i := range isolationTries {
+			detail, netErr, err := d.ping(ctx, s, isolationTimeout)
+			switch {
+			case err != nil:
+				c.Detail = "could not run ping: " + err.Error()
+				return c
+			case netErr == nil:
+				c.Detail = fmt.Sprintf("attempt %d got an echo reply from %s (%s)", i+1, s.ip, detail)
+				return c
+			}
+			c.Detail = fmt.Sprintf("%d of %d attempts unanswered as they must be", i+1, isolationTries)
+		}
+		c.Pass = true
+		return c
+	}
+	ctx, cancel := context.WithTimeout(ctx, reachDeadline)
+	defer cancel()
+	last := ""
+	for attempt := 1; ; attempt++ {
+		detail, netErr, err := d.ping(ctx, s, 2*time.Second)
+		switch {
+		case err != nil:
+			last = "could not run ping: " + err.Error()
+		case netErr != nil:
+			last = netErr.Error()
+		default:
+			c.Pass = true
+			c.Detail = "echo reply, " + detail
+			if attempt > 1 {
+				c.Detail += fmt.Sprintf(" (attempt %d)", attempt)
+			}
+			return c
+		}
+		select {
+		case <-ctx.Done():
+			c.Detail = fmt.Sprintf("no reply within %s after %d attempts: %s", reachDeadline, attempt, last)
+			return c
+		case <-time.After(200 * time.Millisecond):
+		}
+	}
+}
+
 // runChecks runs every planned check, reachability first, a few at a time.
 func (d *demo) runChecks(ctx context.Context) {
-	specs := planChecks(d.res.Pods)
+	specs := append(planChecks(d.res.Pods), planFedChecks(d.res.Pods)...)
 	sort.SliceStable(specs, func(i, j int) bool { return specs[i].wantHost != "" && specs[j].wantHost == "" })
 	results := make([]Check, len(specs))
 	sem := make(chan struct{}, 4)

@@ -1,9 +1,18 @@
 // Package demo is `make demo`: the product's main job shown end to end on one machine.
 // It brings up a lab (a hub and two spokes of two real kubelet nodes, ycloud CNI: our
-// ycloud-controller per spoke, our ycloud-cni and CNI plugin per node, real OVN), applies
-// deploy/samples where they make sense, runs Deployments of the test image, proves the data
-// path with real packets and prints a summary:
+// ycloud-hub on the hub, ycloud-controller and ycloud-ic per spoke, our ycloud-cni and CNI
+// plugin per node, real OVN and OVN-IC, the OCM stand-ins of test/ocm), applies
+// deploy/samples where they make sense (spoke kinds to the spokes, federation and OCM kinds
+// to the hub), runs Deployments of the test image, proves the data path with real packets
+// and prints a summary:
 //
+//	hub         FederatedVpc tenant-a/vpc-a (the sample) and tenant-b/vpc-b, both
+//	            10.100.0.0/16, placed on both spokes by OCM Placements: the hub carves the
+//	            per-cluster subnets, ManifestWorks carry them, ycloud-ic links each VPC to
+//	            its own transit switch; Ready rolls up on the hub
+//	across      each tenant's pods reach each other between the clusters (TCP with the
+//	            expected pod answering and ICMP, both directions); an address only the other
+//	            tenant has is never reached (TCP and ICMP)
 //	per spoke   pod -> pod on the same node, pod -> pod across nodes (geneve between the
 //	            nodes' userspace OVS), node -> pod through the node's management port
 //	spoke1      two VPCs with the same CIDR: each reaches its own pods, an address taken by
@@ -12,10 +21,6 @@
 //
 // Then it takes the lab down again (unless Options.Keep), so that the machine is as before.
 // It fails (exit code 1) when any check fails.
-//
-// What it does not show yet, and why: the hub controller (ycloud-hub) and the OCM stand-ins
-// do not run in the lab, so the federated samples are stored on the hub but nothing
-// distributes them; cross-cluster traffic needs the interconnect controller (ic/).
 package demo
 
 import (
@@ -132,6 +137,10 @@ func (o Options) withDefaults() Options {
 	if o.Lab.Nodes == 0 {
 		o.Lab.Nodes = 2
 	}
+	if o.Lab.ICGateways == 0 {
+		// Every node may carry the interconnect: two gateway chassis per VPC (HA).
+		o.Lab.ICGateways = o.Lab.Nodes
+	}
 	o.Lab.CNI = lab.CNIYcloud
 	if o.Out == nil {
 		o.Out = os.Stdout
@@ -207,6 +216,13 @@ func Run(ctx context.Context, o Options) (res *Result, err error) {
 	}
 	if err := step("apply deploy/samples (spoke kinds on spokes, federation on the hub)", func() error { return d.applySamples(ctx) }); err != nil {
 		return res, err
+	}
+	if len(l.Spokes()) >= 2 {
+		if err := step("hub: FederatedVpcs tenant-a/vpc-a and tenant-b/vpc-b (both "+fedCIDR+") on every spoke", func() error { return d.federate(ctx) }); err != nil {
+			return res, err
+		}
+	} else {
+		fmt.Fprintf(out, "  skipped: the federated VPCs need two spokes\n")
 	}
 	if err := step("VPCs demo-a and demo-b, both 10.77.0.0/24, on "+lab.SpokeName(1), func() error { return d.createVPCs(ctx) }); err != nil {
 		return res, err

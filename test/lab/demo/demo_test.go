@@ -2,6 +2,8 @@ package demo
 
 import (
 	"bytes"
+	"maps"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"strings"
@@ -251,5 +253,65 @@ func TestExplore(t *testing.T) {
 	}
 	if s := Explore(lab.DefaultDir, true, cfg); strings.Contains(s, "--dir") || !strings.Contains(s, "still running") {
 		t.Errorf("kept lab in the default dir:\n%s", s)
+	}
+}
+
+func TestFedDeploymentsAndChecks(t *testing.T) {
+	alloc := map[fedKey]netip.Prefix{
+		{tenantA, "spoke1"}: netip.MustParsePrefix("10.100.0.0/24"), {tenantA, "spoke2"}: netip.MustParsePrefix("10.100.1.0/24"),
+		{tenantB, "spoke1"}: netip.MustParsePrefix("10.100.0.0/24"), {tenantB, "spoke2"}: netip.MustParsePrefix("10.100.1.0/24"),
+	}
+	var pods []Pod
+	for _, spoke := range []string{"spoke1", "spoke2"} {
+		for _, d := range fedDeploymentsFor(spoke, []string{spoke + "-n1", spoke + "-n2"}, alloc) {
+			ann := d.Spec.Template.Annotations
+			pods = append(pods, Pod{Cluster: spoke, Namespace: Namespace, Name: d.Name + "-x", Deployment: d.Name,
+				Node: d.Spec.Template.Spec.NodeSelector[corev1.LabelHostname], IP: ann[iaasv1.AnnotationVnicIp], Subnet: ann[iaasv1.AnnotationSubnet]})
+		}
+	}
+	got := map[string]string{}
+	for _, p := range pods {
+		got[p.Deployment] = p.Cluster + " " + p.Subnet + " " + p.IP
+	}
+	want := map[string]string{
+		"fed-a-1": "spoke1 tenant-a.vpc-a.web 10.100.0.10", "fed-a-3": "spoke1 tenant-a.vpc-a.web 10.100.0.11",
+		"fed-a-2": "spoke2 tenant-a.vpc-a.web 10.100.1.10", "fed-b-1": "spoke1 tenant-b.vpc-b.web 10.100.0.10",
+		"fed-b-2": "spoke2 tenant-b.vpc-b.web 10.100.1.10", "fed-b-3": "spoke2 tenant-b.vpc-b.web 10.100.1.12",
+	}
+	if !maps.Equal(got, want) {
+		t.Fatalf("federated pods:\n got %v\nwant %v", got, want)
+	}
+	if d := fedDeploymentsFor("spoke2", []string{"spoke2-n1", "spoke2-n2"}, nil); len(d) != 0 {
+		t.Fatalf("no allocation, no pods: got %d", len(d))
+	}
+
+	byName := map[string]*Pod{}
+	for i := range pods {
+		byName[pods[i].Name] = &pods[i]
+	}
+	specs := planFedChecks(pods)
+	var reach, isolation, pings int
+	for _, s := range specs {
+		if s.fromPod.Cluster != s.cluster {
+			t.Errorf("%s: runs in %s but the pod is in %s", s.name, s.cluster, s.fromPod.Cluster)
+		}
+		if s.ping {
+			pings++
+		}
+		if s.wantHost == "" {
+			isolation++
+			// The target address must exist only in the other tenant.
+			if strings.HasPrefix(s.fromPod.Deployment, "fed-a") == strings.Contains(s.toLabel, "fed-a") {
+				t.Errorf("%s: isolation target %s is in the source's own tenant", s.name, s.toLabel)
+			}
+			continue
+		}
+		reach++
+		if dst := byName[s.wantHost]; dst == nil || dst.Cluster == s.fromPod.Cluster || dst.IP != s.ip || s.fromPod.Deployment[:5] != s.wantHost[:5] {
+			t.Errorf("%s: not a same-tenant cross-cluster check: %+v", s.name, s)
+		}
+	}
+	if reach != 8 || isolation != 4 || pings != 6 {
+		t.Fatalf("%d reach, %d isolation, %d ping checks; want 8, 4, 6", reach, isolation, pings)
 	}
 }

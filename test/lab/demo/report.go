@@ -133,7 +133,7 @@ func runCLI(ctx context.Context, dir string, args []string, stdout, stderr io.Wr
 	fs.BoolVar(&o.KeepOnFailure, "keep-on-failure", false, "leave the lab running when a check fails, for inspection")
 	fs.IntVar(&o.Lab.Clusters, "clusters", 2, "number of spokes")
 	fs.IntVar(&o.Lab.Nodes, "nodes", 2, "nodes per spoke (the VPC checks need 2)")
-	fs.IntVar(&o.Lab.ICGateways, "ic-gateways", 1, "nodes per spoke marked as OVN-IC gateways")
+	fs.IntVar(&o.Lab.ICGateways, "ic-gateways", 0, "nodes per spoke that may be OVN-IC gateway chassis (0: every node; at least 2 for gateway failover)")
 	fs.StringVar(&o.Lab.Prefix, "prefix", "", "prefix of namespaces, links and cgroups (default ylab)")
 	fs.StringVar(&o.Lab.Underlay, "underlay", "", "underlay IPv4 /16 (default 10.250.0.0/16)")
 	fs.StringVar(&o.Samples, "samples", "", "sample manifests to apply (default deploy/samples; none: skip)")
@@ -146,7 +146,7 @@ func runCLI(ctx context.Context, dir string, args []string, stdout, stderr io.Wr
 	if res != nil {
 		res.WriteSummary(stdout)
 		fmt.Fprintf(stdout, "\ndemo finished in %.1fs\n\n", time.Since(start).Seconds())
-		fmt.Fprint(stdout, Explore(res.Dir, res.Kept, o.Lab))
+		fmt.Fprint(stdout, Explore(res.Dir, res.Kept, o.withDefaults().Lab))
 	}
 	if err != nil {
 		if errors.Is(err, ErrLabExists) {

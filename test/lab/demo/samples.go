@@ -7,6 +7,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net/netip"
 	"os"
 	"path/filepath"
 	"sort"
@@ -24,7 +25,11 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/yaml"
 
+	fedv1 "github.com/ycloud-sdn/ycloud/api/federation/v1alpha1"
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
+	clusterv1 "github.com/ycloud-sdn/ycloud/api/ocm/cluster/v1"
+	clusterv1beta1 "github.com/ycloud-sdn/ycloud/api/ocm/cluster/v1beta1"
+	clusterv1beta2 "github.com/ycloud-sdn/ycloud/api/ocm/cluster/v1beta2"
 	"github.com/ycloud-sdn/ycloud/test/lab"
 )
 
@@ -34,9 +39,11 @@ type demo struct {
 	o   Options
 	res *Result
 
-	mu  sync.Mutex // guards res.Checks, res.Pods, res.Applied
+	mu  sync.Mutex // guards res.Checks, res.Pods, res.Applied, alloc
 	kc  map[string]kubernetes.Interface
 	crc map[string]client.Client
+	// alloc holds the web subnet pieces the hub carved for the federated pods.
+	alloc map[fedKey]netip.Prefix
 }
 
 // clients makes a clientset and a controller-runtime client (typed for client-go and
@@ -45,6 +52,10 @@ func (d *demo) clients() error {
 	scheme := runtime.NewScheme()
 	utilruntime.Must(clientgoscheme.AddToScheme(scheme))
 	utilruntime.Must(iaasv1.AddToScheme(scheme))
+	utilruntime.Must(fedv1.AddToScheme(scheme))
+	utilruntime.Must(clusterv1.AddToScheme(scheme))
+	utilruntime.Must(clusterv1beta1.AddToScheme(scheme))
+	utilruntime.Must(clusterv1beta2.AddToScheme(scheme))
 	d.kc, d.crc = map[string]kubernetes.Interface{}, map[string]client.Client{}
 	for _, c := range d.l.Clusters() {
 		cfg, err := d.l.RESTConfig(c)
@@ -203,11 +214,8 @@ func (d *demo) applySamples(ctx context.Context) error {
 	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
-	// TODO(hub): ycloud-hub and the OCM stand-ins (test/ocm) do not run in the lab yet, so
-	// the FederatedVpc/FederatedEipGateway/FederatedService samples are only stored on the
-	// hub. Once they run, label the spokes' ManagedClusters ycloud.io/tenant-a=true here and
-	// check that vpc-a reaches each spoke (ManifestWork applied, Vpc Ready) and that its
-	// status rolls up on the hub.
+	// The federation samples reach the spokes only once the clusters carry the labels their
+	// Placements select (federate, the next step, sets them).
 	applyAll := func(cluster string, objs []*unstructured.Unstructured) error {
 		for _, o := range objs {
 			if err := apply(ctx, d.crc[cluster], o); err != nil {

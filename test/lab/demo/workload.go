@@ -195,7 +195,9 @@ func (d *demo) runSpokePods(ctx context.Context, spoke string) error {
 	}); err != nil {
 		return fmt.Errorf("cluster %s: namespace %s ServiceAccount default: %w", spoke, Namespace, err)
 	}
-	deps := deploymentsFor(spoke, nodes)
+	d.mu.Lock()
+	deps := append(deploymentsFor(spoke, nodes), fedDeploymentsFor(spoke, nodes, d.alloc)...)
+	d.mu.Unlock()
 	want := 0
 	for _, dep := range deps {
 		want += int(*dep.Spec.Replicas)

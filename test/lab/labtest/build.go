@@ -11,16 +11,25 @@ import (
 	"github.com/ycloud-sdn/ycloud/test/lab"
 )
 
-// Components are our binaries the lab runs with the ycloud CNI.
-var Components = []string{"ycloud", "ycloud-cni", "ycloud-controller"}
+// Components are the binaries the lab runs besides Kubernetes and OVN: ours (the CNI
+// plugin, ycloud-cni, ycloud-controller, ycloud-ic, ycloud-hub) and the OCM stand-ins.
+var Components = []string{"ycloud", "ycloud-cni", "ycloud-controller", "ycloud-ic", "ycloud-hub", "ocm-standin"}
 
-// BuildComponents builds ycloud (the CNI plugin), ycloud-cni and ycloud-controller from the
-// checkout at repoRoot into dir (Go's build cache makes a rebuild of unchanged sources
-// quick), so a test runs the sources it was built with, never a stale bin/.
+// componentPackage is the Go package of a component binary.
+func componentPackage(c string) string {
+	if c == "ocm-standin" {
+		return "./test/ocm/ocm-standin"
+	}
+	return "./cmd/" + c
+}
+
+// BuildComponents builds every one of Components from the checkout at repoRoot into dir
+// (Go's build cache makes a rebuild of unchanged sources quick), so a test runs the
+// sources it was built with, never a stale bin/.
 func BuildComponents(ctx context.Context, repoRoot, dir string) (map[string]string, error) {
 	args := []string{"build", "-o", dir + "/"}
 	for _, c := range Components {
-		args = append(args, "./cmd/"+c)
+		args = append(args, componentPackage(c))
 	}
 	cmd := exec.CommandContext(ctx, "go", args...)
 	cmd.Dir = repoRoot
@@ -41,4 +50,8 @@ func UseComponents(cfg *lab.Config, bins map[string]string) {
 	cfg.CNIPlugin = bins["ycloud"]
 	cfg.CNIDaemon.Binary = bins["ycloud-cni"]
 	cfg.Controller.Binary = bins["ycloud-controller"]
+	cfg.IC.Binary = bins["ycloud-ic"]
+	cfg.Hub.Binary = bins["ycloud-hub"]
+	cfg.Placement.Binary = bins["ocm-standin"]
+	cfg.WorkAgent.Binary = bins["ocm-standin"]
 }
