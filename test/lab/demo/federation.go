@@ -99,6 +99,20 @@ func fedDeploymentsFor(spoke string, nodes []string, alloc map[fedKey]netip.Pref
 func (d *demo) federate(ctx context.Context) error {
 	spokes := d.l.Spokes()
 	hub := d.crc[lab.HubName]
+	// Without these nothing below can happen; say so instead of timing out.
+	want := []string{lab.HubName + "/" + lab.CompHub, lab.HubName + "/" + lab.CompPlacement}
+	for _, s := range spokes {
+		want = append(want, s+"/"+lab.CompWorkAgent, s+"/"+lab.CompIC)
+	}
+	running := map[string]bool{}
+	for _, p := range d.l.Processes() {
+		running[p.Name] = true
+	}
+	for _, w := range want {
+		if !running[w] {
+			return fmt.Errorf("%s does not run in the lab (see `ycloud-lab status`; not built? run make build)", w)
+		}
+	}
 	ctx, cancel := context.WithTimeout(ctx, 2*time.Minute)
 	defer cancel()
 
