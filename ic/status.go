@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 
@@ -25,6 +26,12 @@ func (r *reconciler) writeStatus(ctx context.Context, vpc *iaasv1.Vpc, st *iaasv
 		return err
 	}
 	if err := r.client.Status().Patch(ctx, vpc, client.RawPatch(types.MergePatchType, body)); err != nil {
+		// A Vpc deleted since the informer showed it has no status to keep; its deletion
+		// event brings the name back and the next reconcile unlinks it. Done, not an error
+		// (which would only be logged as a "Reconciler error" and retried).
+		if apierrors.IsNotFound(err) {
+			return nil
+		}
 		return fmt.Errorf("vpc %q: status.interconnect: %w", vpc.Name, err)
 	}
 	return nil

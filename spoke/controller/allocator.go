@@ -16,12 +16,14 @@ import (
 	"github.com/ycloud-sdn/ycloud/spoke/ovnnb"
 )
 
-// indexVnicIPSubnet indexes VnicIps by spec.subnet; indexVnicIPVnic by "namespace/vnic".
+// indexVnicIPSubnet indexes VnicIps by spec.subnet; indexVnicIPVnic by "namespace/vnic";
+// indexPodWaitingSubnet pods not allocated yet by the subnet they ask for (waitingSubnet).
 const (
-	indexVnicIPSubnet = "spec.subnet"
-	indexVnicIPVnic   = "spec.vnic"
-	indexVnicSubnet   = "vnic.spec.subnet"
-	indexSubnetVpc    = "subnet.spec.vpc"
+	indexVnicIPSubnet     = "spec.subnet"
+	indexVnicIPVnic       = "spec.vnic"
+	indexVnicSubnet       = "vnic.spec.subnet"
+	indexSubnetVpc        = "subnet.spec.vpc"
+	indexPodWaitingSubnet = "pod.waitingForSubnet"
 )
 
 // allocator holds one IPAM pool per subnet, built lazily from the Subnet and the VnicIps

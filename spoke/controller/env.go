@@ -4,9 +4,12 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"reflect"
+	"strings"
 	"time"
 
 	"k8s.io/apimachinery/pkg/api/equality"
+	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -78,12 +81,26 @@ func setReady(conds *[]metav1.Condition, gen int64, ok bool, reason, msg string)
 }
 
 // patchStatus writes obj's status if it differs from old's (no write that changes nothing).
+// An object deleted since the cache showed it is not an error: there is nobody left to
+// report to, and its deletion event brings the key back to the reconciler, whose next run
+// takes the deletion path. Returning the NotFound would only log a "Reconciler error" and
+// retry for nothing.
 func patchStatus(ctx context.Context, c client.Client, old, obj client.Object, oldStatus, newStatus any) error {
 	if equality.Semantic.DeepEqual(oldStatus, newStatus) {
 		return nil
 	}
-	if err := c.Status().Patch(ctx, obj, client.MergeFrom(old)); err != nil {
-		return fmt.Errorf("%T %q: status: %w", obj, client.ObjectKeyFromObject(obj), err)
+	if err := c.Status().Patch(ctx, obj, client.MergeFrom(old)); err != nil && !apierrors.IsNotFound(err) {
+		return fmt.Errorf("%s: status: %w", objectName(obj), err)
 	}
 	return nil
+}
+
+// objectName names an object the way errors here do: `vpc "a"`, `vnic "ns/b"`. (Typed
+// objects read through the client carry no kind, so it comes from the Go type.)
+func objectName(o client.Object) string {
+	kind := strings.ToLower(reflect.TypeOf(o).Elem().Name())
+	if o.GetNamespace() == "" {
+		return fmt.Sprintf("%s %q", kind, o.GetName())
+	}
+	return fmt.Sprintf("%s %q", kind, o.GetNamespace()+"/"+o.GetName())
 }

@@ -15,7 +15,10 @@ import (
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
+	"k8s.io/apimachinery/pkg/types"
 	"sigs.k8s.io/controller-runtime/pkg/client"
+	"sigs.k8s.io/controller-runtime/pkg/handler"
+	"sigs.k8s.io/controller-runtime/pkg/log"
 	"sigs.k8s.io/controller-runtime/pkg/reconcile"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
@@ -93,6 +96,9 @@ func (r *podReconciler) Reconcile(ctx context.Context, req reconcile.Request) (r
 	err := r.ensure(ctx, &pod, iaasv1.PrimaryInterface)
 	var ae *allocError
 	if errors.As(err, &ae) {
+		// A missing Subnet brings the pod back through podsWaitingForSubnet as soon as it
+		// appears; the delayed retry is for what no watch reports (an address freed, a
+		// VnicIp created later).
 		return reconcile.Result{RequeueAfter: 30 * time.Second}, r.reportPod(ctx, &pod, false, ae.reason, ae.msg)
 	}
 	if err != nil {
@@ -278,6 +284,58 @@ func (r *podReconciler) subnetFor(ctx context.Context, pod *corev1.Pod, ifName s
 		return nil, userError(reasonSubnetNotFound, "subnet %q is reserved for node management ports", name)
 	}
 	return &s, nil
+}
+
+// waitingSubnet is the pod index behind podsWaitingForSubnet: the subnet a scheduled pod
+// asks for while it has no allocation yet (its annotation, else the default subnet, as
+// subnetFor decides), and nothing once it is allocated, finished or going away. Pods that
+// name a Subnet that does not exist yet wait on it: the hub pushes a FederatedVpc's Subnets
+// through OCM while users already create pods, in any order.
+//
+// An informer index, rather than a set of waiting pods kept by the reconciler, because the
+// informer already sees every pod change (allocation written, pod deleted, controller
+// restarted) and keeps the index exact with no bookkeeping of ours that could leak or miss
+// a pod. Allocated pods are left out, so a Subnet event looks up only the few pods still
+// waiting, never every pod of the subnet (or of the cluster).
+//
+// Only the primary interface is allocated by the reconciler today; secondary interfaces
+// would add their own subnets here.
+func waitingSubnet(pod *corev1.Pod, defaultSubnet string) []string {
+	if !wantsNetwork(pod) || !pod.DeletionTimestamp.IsZero() ||
+		pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return nil
+	}
+	if _, ok := pod.Annotations[iaasv1.AllocationAnnotationKey(iaasv1.PrimaryInterface)]; ok {
+		return nil
+	}
+	// Without the annotation subnetFor takes a Subnet that lists the pod's namespace (found
+	// in the cache, so it exists) or else the default subnet: only the latter can be missing
+	// (deleted, until the controller puts it back), so it is the one such a pod waits for.
+	if name, ok := iaasv1.LookupInterfaceAnnotation(pod.Annotations, iaasv1.PrimaryInterface, iaasv1.KeySubnet); ok && name != "" {
+		return []string{name}
+	}
+	return []string{defaultSubnet}
+}
+
+// podsWaitingForSubnet brings back the pods waiting for a Subnet when it is created, or when
+// its spec changes (a fixed CIDR, or a wider one for pods refused with SubnetFull). The pod
+// reconciler needs no more than the Subnet in the informer cache: it allocates from the
+// controller's own pool, not from the logical switch, and the Vnic reconciler waits for the
+// switch in NB on its own (ErrParentMissing). So neither Ready nor the switch is awaited
+// here. Without this watch such a pod would start only at its next periodic retry.
+func podsWaitingForSubnet(c client.Reader) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		var list corev1.PodList
+		if err := c.List(ctx, &list, client.MatchingFields{indexPodWaitingSubnet: o.GetName()}); err != nil {
+			log.FromContext(ctx).Error(err, "list pods waiting for subnet", "subnet", o.GetName())
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(list.Items))
+		for _, p := range list.Items {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
+		}
+		return out
+	})
 }
 
 // allocate reserves the interface's address(es) and records them in a VnicIp.

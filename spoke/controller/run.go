@@ -88,7 +88,7 @@ func Run(ctx context.Context, cfg Config, restCfg *rest.Config) error {
 	if err != nil {
 		return fmt.Errorf("manager: %w", err)
 	}
-	if err := addIndexes(ctx, mgr); err != nil {
+	if err := addIndexes(ctx, mgr, cfg); err != nil {
 		return err
 	}
 
@@ -207,7 +207,7 @@ func startup(ctx context.Context, mgr manager.Manager, e *env) error {
 	}
 }
 
-func addIndexes(ctx context.Context, mgr manager.Manager) error {
+func addIndexes(ctx context.Context, mgr manager.Manager, cfg Config) error {
 	idx := mgr.GetFieldIndexer()
 	for _, ix := range []struct {
 		obj client.Object
@@ -223,6 +223,7 @@ func addIndexes(ctx context.Context, mgr manager.Manager) error {
 			return []string{v.Namespace + "/" + v.Spec.Vnic}
 		}},
 		{&iaasv1.Subnet{}, indexSubnetVpc, func(o client.Object) []string { return []string{o.(*iaasv1.Subnet).Spec.Vpc} }},
+		{&corev1.Pod{}, indexPodWaitingSubnet, func(o client.Object) []string { return waitingSubnet(o.(*corev1.Pod), cfg.DefaultSubnet) }},
 	} {
 		if err := idx.IndexField(ctx, ix.obj, ix.key, ix.fn); err != nil {
 			return fmt.Errorf("index %s: %w", ix.key, err)
@@ -376,6 +377,10 @@ func addControllers(mgr manager.Manager, e *env) error {
 		UpdateFunc: func(event.UpdateEvent) bool { return false },
 	})
 	if err := ctrl.NewControllerManagedBy(mgr).Named("pod").For(&corev1.Pod{}, builder.WithPredicates(podPred)).
+		Watches(&iaasv1.Subnet{}, podsWaitingForSubnet(c), builder.WithPredicates(predicate.Funcs{
+			UpdateFunc: func(ev event.UpdateEvent) bool { return ev.ObjectOld.GetGeneration() != ev.ObjectNew.GetGeneration() },
+			DeleteFunc: func(event.DeleteEvent) bool { return false },
+		})).
 		Watches(&iaasv1.VnicIp{}, podOfChild, onlyDelete).
 		Watches(&iaasv1.Vnic{}, podOfChild, onlyDelete).
 		Watches(&iaasv1.Nic{}, podOfChild, onlyDelete).

@@ -612,3 +612,62 @@ func orZero(s string) string {
 	}
 	return s
 }
+
+// A pod that names a Subnet which does not exist yet (the hub's ManifestWork may deliver it
+// after users create pods) is allocated as soon as the Subnet exists: the deadline is well
+// under the pod reconciler's 30 s retry, so only the Subnet watch can meet it.
+func TestPodBeforeSubnet(t *testing.T) {
+	w := newWorld(t)
+	w.runInProcess(nil)
+	ctx := framework.Context(t, 2*time.Minute)
+	c := w.k8s.Client
+	pod := mkPod("default", "early", "n1", map[string]string{iaasv1.AnnotationSubnet: "late"})
+	if err := c.Create(ctx, pod); err != nil {
+		t.Fatal(err)
+	}
+	// The pod was looked at and found waiting, so its retry is already scheduled 30 s out.
+	eventually(t, 30*time.Second, "reported as waiting for its subnet", func() error {
+		cnd, err := podCondition(ctx, c, "default", "early")
+		if err != nil {
+			return err
+		}
+		if cnd.Status != corev1.ConditionFalse || cnd.Reason != "SubnetNotFound" {
+			return fmt.Errorf("condition %+v, want False/SubnetNotFound", cnd)
+		}
+		return nil
+	})
+	for _, o := range []client.Object{mkVpc("v"), mkSubnet("late", "v", "10.9.0.0/24")} {
+		if err := c.Create(ctx, o); err != nil {
+			t.Fatal(err)
+		}
+	}
+	var a *iaasv1.Allocation
+	eventually(t, 10*time.Second, "allocation once the subnet exists", func() (err error) {
+		if a, err = allocationOf(ctx, c, "default", "early"); err != nil {
+			return err
+		}
+		if a.Subnet != "late" || a.Vpc != "v" || !netip.MustParsePrefix("10.9.0.0/24").Contains(a.IPs[0].Addr()) {
+			return fmt.Errorf("allocation %+v, want an address of subnet late in vpc v", a)
+		}
+		return nil
+	})
+	// The port follows (the Vnic waits for the subnet's switch on its own), and the pod's
+	// failure condition is cleared.
+	eventually(t, 10*time.Second, "port and condition", func() error {
+		lsp, err := w.port(a.LogicalSwitchPort)
+		if err != nil {
+			return err
+		}
+		if want := a.MAC + " " + a.IPs[0].Addr().String(); !slices.Equal(lsp.Addresses, []string{want}) {
+			return fmt.Errorf("port addresses %v, want %q", lsp.Addresses, want)
+		}
+		cnd, err := podCondition(ctx, c, "default", "early")
+		if err != nil {
+			return err
+		}
+		if cnd.Status != corev1.ConditionTrue {
+			return fmt.Errorf("condition %+v, want True", cnd)
+		}
+		return nil
+	})
+}
