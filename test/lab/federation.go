@@ -73,8 +73,9 @@ const (
 	CompIC        = "ycloud-ic"
 )
 
-// federationComponent is one component the federation phase starts.
-type federationComponent struct {
+// clusterComponent is one of our components (or a stand-in) the lab runs per cluster in
+// the root namespace.
+type clusterComponent struct {
 	name     string // CompHub ...
 	binary   string // default binary name in BinDir
 	comp     Component
@@ -83,15 +84,15 @@ type federationComponent struct {
 	healthPath string
 }
 
-func (l *Lab) hubComponents() []federationComponent {
-	return []federationComponent{
+func (l *Lab) hubComponents() []clusterComponent {
+	return []clusterComponent{
 		{CompHub, "ycloud-hub", l.cfg.Hub, DefaultHubArgs, "/readyz"},
 		{CompPlacement, "ocm-standin", l.cfg.Placement, DefaultPlacementArgs, "/healthz"},
 	}
 }
 
-func (l *Lab) spokeComponents() []federationComponent {
-	return []federationComponent{
+func (l *Lab) spokeComponents() []clusterComponent {
+	return []clusterComponent{
 		{CompWorkAgent, "ocm-standin", l.cfg.WorkAgent, DefaultWorkAgentArgs, "/healthz"},
 		{CompIC, "ycloud-ic", l.cfg.IC, DefaultICArgs, "/readyz"},
 	}
@@ -166,14 +167,23 @@ func (l *Lab) registerSpokes(ctx context.Context, hub *ClusterInfo) error {
 
 // startFederationComponent starts one component for cluster ci (the hub or a spoke), or
 // records why it was skipped.
-func (l *Lab) startFederationComponent(ci, hub *ClusterInfo, fc federationComponent) error {
+func (l *Lab) startFederationComponent(ci, hub *ClusterInfo, fc clusterComponent) error {
+	_, err := l.startClusterComponent(ci, hub, fc)
+	return err
+}
+
+// startClusterComponent starts one of our components (or a stand-in) for cluster ci in the
+// root namespace, with free health and metrics ports on 127.0.0.1; it records the health
+// port in ci.HealthPorts when the arguments use it, and returns it (0 when the component
+// was skipped or is not probed). A disabled or unbuilt component is recorded as skipped.
+func (l *Lab) startClusterComponent(ci, hub *ClusterInfo, fc clusterComponent) (int, error) {
 	name := ci.Name + "/" + fc.name
 	if fc.comp.Disabled {
-		return l.skip(name, "disabled")
+		return 0, l.skip(name, "disabled")
 	}
 	bin := l.componentBinary(fc.comp, fc.binary)
 	if !exists(bin) {
-		return l.skip(name, "not built ("+bin+"): run make build")
+		return 0, l.skip(name, "not built ("+bin+"): run make build")
 	}
 	tmpl := fc.comp.Args
 	if tmpl == nil {
@@ -181,15 +191,15 @@ func (l *Lab) startFederationComponent(ci, hub *ClusterInfo, fc federationCompon
 	}
 	runDir := filepath.Join(ci.Dir, fc.name)
 	if err := os.MkdirAll(runDir, 0o755); err != nil {
-		return err
+		return 0, err
 	}
 	health, err := freePort("127.0.0.1")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	metrics, err := freePort("127.0.0.1")
 	if err != nil {
-		return err
+		return 0, err
 	}
 	cctx := ComponentContext{
 		Cluster: ci.Name, Kubeconfig: filepath.Join(ci.Dir, fc.name+".kubeconfig"),
@@ -200,20 +210,20 @@ func (l *Lab) startFederationComponent(ci, hub *ClusterInfo, fc federationCompon
 	}
 	args, err := componentArgs(tmpl, cctx)
 	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
+		return 0, fmt.Errorf("%s: %w", name, err)
 	}
-	if usesField(tmpl, "HealthPort") {
-		if err := l.record(func(*State) {
-			if ci.HealthPorts == nil {
-				ci.HealthPorts = map[string]int{}
-			}
-			ci.HealthPorts[fc.name] = health
-		}); err != nil {
-			return err
+	if !usesField(tmpl, "HealthPort") {
+		health = 0
+	} else if err := l.record(func(*State) {
+		if ci.HealthPorts == nil {
+			ci.HealthPorts = map[string]int{}
 		}
+		ci.HealthPorts[fc.name] = health
+	}); err != nil {
+		return 0, err
 	}
 	_, err = l.start(procSpec{name: name, path: bin, args: args, env: fc.comp.Env})
-	return err
+	return health, err
 }
 
 // componentHealthURL is where a federation component of a cluster answers its health

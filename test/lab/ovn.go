@@ -95,48 +95,13 @@ func (l *Lab) startOVN(ctx context.Context) error {
 
 // startController starts ycloud-controller for a spoke when it is built and enabled.
 func (l *Lab) startController(ci *ClusterInfo) error {
-	c := l.cfg.Controller
-	bin := l.componentBinary(c, "ycloud-controller")
-	name := ci.Name + "/ycloud-controller"
-	if c.Disabled {
-		return l.skip(name, "disabled")
-	}
-	if !exists(bin) {
-		return l.skip(name, "not built ("+bin+")")
-	}
-	tmpl := c.Args
-	if tmpl == nil {
-		tmpl = DefaultControllerArgs
-	}
-	runDir := filepath.Join(ci.Dir, "ycloud-controller")
-	if err := os.MkdirAll(runDir, 0o755); err != nil {
+	health, err := l.startClusterComponent(ci, ci, clusterComponent{
+		name: "ycloud-controller", binary: "ycloud-controller", comp: l.cfg.Controller,
+		defaults: DefaultControllerArgs, healthPath: "/readyz"})
+	if err != nil || health == 0 {
 		return err
 	}
-	health, err := freePort("127.0.0.1")
-	if err != nil {
-		return err
-	}
-	metrics, err := freePort("127.0.0.1")
-	if err != nil {
-		return err
-	}
-	cctx := ComponentContext{
-		Cluster: ci.Name, Kubeconfig: filepath.Join(ci.Dir, "ycloud-controller.kubeconfig"),
-		NB: ci.NB, SB: ci.SB, ICNB: l.st.IC.NB, ICSB: l.st.IC.SB, RunDir: runDir,
-		DefaultCIDR: ci.PodCIDR, JoinCIDR: ci.JoinCIDR,
-		HealthPort: health, MetricsPort: metrics,
-	}
-	args, err := componentArgs(tmpl, cctx)
-	if err != nil {
-		return fmt.Errorf("%s: %w", name, err)
-	}
-	if usesField(tmpl, "HealthPort") {
-		if err := l.record(func(*State) { ci.ControllerHealthPort = health }); err != nil {
-			return err
-		}
-	}
-	_, err = l.start(procSpec{name: name, path: bin, args: args, env: c.Env})
-	return err
+	return l.record(func(*State) { ci.ControllerHealthPort = health })
 }
 
 // waitSpokeReady waits until every node of a spoke is Ready and registered as an OVN

@@ -126,7 +126,7 @@ func (l *Lab) Status(ctx context.Context) *Status {
 		if len(ci.CRDs) > 0 {
 			add(ci.Name, "crds", "ok: "+crdGroups(ci.CRDs))
 		}
-		fedHealth := func(comps []federationComponent) {
+		fedHealth := func(comps []clusterComponent) {
 			for _, fc := range comps {
 				name := ci.Name + "/" + fc.name
 				if url := l.componentHealthURL(ci, fc.name); url != "" {

@@ -197,26 +197,72 @@ const (
 	isolationTimeout = 2 * time.Second
 )
 
-// run executes one check.
+// attempt is the outcome of one probe.
+type attempt struct {
+	// answered: a reply came back. fail, when set, fails the check at once even so (the
+	// wrong pod answered, the source address was rewritten): a wrong delivery, not a loss.
+	answered bool
+	fail     string
+	// detail says what the reply showed, or why none came.
+	detail string
+	// err: the probe itself could not run.
+	err error
+}
+
+// probe runs one HTTP GET or ping for a check.
+func (d *demo) probe(ctx context.Context, s checkSpec, timeout time.Duration) attempt {
+	if s.ping {
+		detail, netErr, err := d.ping(ctx, s, timeout)
+		switch {
+		case err != nil:
+			return attempt{err: err}
+		case netErr != nil:
+			return attempt{detail: netErr.Error()}
+		}
+		return attempt{answered: true, detail: "echo reply, " + detail}
+	}
+	ans, lat, netErr, err := d.get(ctx, s, timeout)
+	switch {
+	case err != nil:
+		return attempt{err: err}
+	case netErr != nil:
+		return attempt{detail: netErr.Error()}
+	}
+	a := attempt{answered: true, detail: fmt.Sprintf("%s answered as pod %s", s.ip, ans.Hostname)}
+	if s.wantHost == "" {
+		return a
+	}
+	remote, _, _ := net.SplitHostPort(ans.Remote)
+	switch {
+	case ans.Hostname != s.wantHost:
+		a.fail = fmt.Sprintf("%s answered as pod %s, want %s", s.ip, ans.Hostname, s.wantHost)
+	case s.fromPod != nil && remote != s.fromPod.IP:
+		a.fail = fmt.Sprintf("%s saw the request from %s, want the source pod's %s (no NAT inside a VPC)", s.wantHost, remote, s.fromPod.IP)
+	default:
+		a.detail = fmt.Sprintf("answered by %s, request from %s, %s", ans.Hostname, remote, lat.Round(10*time.Microsecond))
+	}
+	return a
+}
+
+// run executes one check: reachability is polled until the expected answer (or a wrong
+// one, which fails at once); isolation is tried isolationTries times, each of which must
+// go unanswered.
 func (d *demo) run(ctx context.Context, s checkSpec) Check {
 	c := Check{Cluster: s.cluster, Name: s.name, From: s.from(), To: s.toLabel}
 	t := time.Now()
 	defer func() { c.Duration = time.Since(t) }()
-	if s.ping {
-		return d.runPing(ctx, s, c)
-	}
 	if s.wantHost == "" {
 		for i := range isolationTries {
-			ans, _, netErr, err := d.get(ctx, s, isolationTimeout)
+			a := d.probe(ctx, s, isolationTimeout)
 			switch {
-			case err != nil:
-				c.Detail = "could not run the probe: " + err.Error()
+			case a.err != nil:
+				c.Detail = "could not run the probe: " + a.err.Error()
 				return c
-			case netErr == nil:
-				c.Detail = fmt.Sprintf("attempt %d reached %s (pod %s) from %s", i+1, s.ip, ans.Hostname, ans.Remote)
+			case a.answered:
+				c.Detail = fmt.Sprintf("attempt %d got an answer: %s", i+1, a.detail)
 				return c
 			}
-			c.Detail = fmt.Sprintf("%d of %d attempts failed as they must (%v)", i+1, isolationTries, netErr)
+			c.Detail = fmt.Sprintf("%d of %d attempts unanswered as they must be (%s)", i+1, isolationTries, a.detail)
 		}
 		c.Pass = true
 		return c
@@ -224,79 +270,27 @@ func (d *demo) run(ctx context.Context, s checkSpec) Check {
 	ctx, cancel := context.WithTimeout(ctx, reachDeadline)
 	defer cancel()
 	last := ""
-	for attempt := 1; ; attempt++ {
-		ans, lat, netErr, err := d.get(ctx, s, 2*time.Second)
+	for n := 1; ; n++ {
+		a := d.probe(ctx, s, 2*time.Second)
 		switch {
-		case err != nil:
-			last = "could not run the probe: " + err.Error()
-		case netErr != nil:
-			last = netErr.Error()
-		case ans.Hostname != s.wantHost:
-			// Another pod answered: that is a wrong delivery, not a loss; no retry.
-			c.Detail = fmt.Sprintf("%s answered as pod %s, want %s", s.ip, ans.Hostname, s.wantHost)
+		case a.err != nil:
+			last = "could not run the probe: " + a.err.Error()
+		case !a.answered:
+			last = a.detail
+		case a.fail != "":
+			c.Detail = a.fail
 			return c
 		default:
-			remote, _, _ := net.SplitHostPort(ans.Remote)
-			if s.fromPod != nil && remote != s.fromPod.IP {
-				c.Detail = fmt.Sprintf("%s saw the request from %s, want the source pod's %s (no NAT inside a VPC)", s.wantHost, remote, s.fromPod.IP)
-				return c
-			}
 			c.Pass = true
-			c.Detail = fmt.Sprintf("answered by %s, request from %s, %s", ans.Hostname, remote, lat.Round(10*time.Microsecond))
-			if attempt > 1 {
-				c.Detail += fmt.Sprintf(" (attempt %d)", attempt)
+			c.Detail = a.detail
+			if n > 1 {
+				c.Detail += fmt.Sprintf(" (attempt %d)", n)
 			}
 			return c
 		}
 		select {
 		case <-ctx.Done():
-			c.Detail = fmt.Sprintf("no answer within %s after %d attempts: %s", reachDeadline, attempt, last)
-			return c
-		case <-time.After(200 * time.Millisecond):
-		}
-	}
-}
-
-// runPing is run for ICMP checks: reachability polled until a reply, isolation tried
-// isolationTries times, each of which must go unanswered.
-func (d *demo) runPing(ctx context.Context, s checkSpec, c Check) Check {
-	if s.wantHost == "" {
-		for i := range isolationTries {
-			detail, netErr, err := d.ping(ctx, s, isolationTimeout)
-			switch {
-			case err != nil:
-				c.Detail = "could not run ping: " + err.Error()
-				return c
-			case netErr == nil:
-				c.Detail = fmt.Sprintf("attempt %d got an echo reply from %s (%s)", i+1, s.ip, detail)
-				return c
-			}
-			c.Detail = fmt.Sprintf("%d of %d attempts unanswered as they must be", i+1, isolationTries)
-		}
-		c.Pass = true
-		return c
-	}
-	ctx, cancel := context.WithTimeout(ctx, reachDeadline)
-	defer cancel()
-	last := ""
-	for attempt := 1; ; attempt++ {
-		detail, netErr, err := d.ping(ctx, s, 2*time.Second)
-		switch {
-		case err != nil:
-			last = "could not run ping: " + err.Error()
-		case netErr != nil:
-			last = netErr.Error()
-		default:
-			c.Pass = true
-			c.Detail = "echo reply, " + detail
-			if attempt > 1 {
-				c.Detail += fmt.Sprintf(" (attempt %d)", attempt)
-			}
-			return c
-		}
-		select {
-		case <-ctx.Done():
-			c.Detail = fmt.Sprintf("no reply within %s after %d attempts: %s", reachDeadline, attempt, last)
+			c.Detail = fmt.Sprintf("no answer within %s after %d attempts: %s", reachDeadline, n, last)
 			return c
 		case <-time.After(200 * time.Millisecond):
 		}
