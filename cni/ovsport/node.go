@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"maps"
+	"time"
 
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/vswitch"
@@ -47,7 +48,28 @@ func (c NodeConfig) externalIDs() map[string]string {
 // bridge when it is missing: datapath_type, fail_mode=secure (no flows but OVN's, even
 // while ovn-controller is down) and other_config:disable-in-band=true (no hidden in-band
 // control flows). It changes only what differs, so a daemon restart writes nothing.
+//
+// ovn-controller creates the bridge too when it starts first, and so may anyone running
+// "ovs-vsctl init": the transaction is guarded by waits on what the cache showed, and when
+// a guard fails (someone else wrote meanwhile) it is built again once our cache has seen
+// that write.
 func (s *Switch) ConfigureNode(ctx context.Context, cfg NodeConfig) error {
+	const attempts = 20
+	for i := 1; ; i++ {
+		err := s.configureNode(ctx, cfg)
+		if err == nil || !ovsdb.IsError(err, ovsdb.ErrTimedOut) || i == attempts {
+			return err
+		}
+		// The monitor update for the winner's write arrives right after its commit.
+		select {
+		case <-ctx.Done():
+			return fmt.Errorf("configure node %q: %w (last: %w)", cfg.SystemID, ctx.Err(), err)
+		case <-time.After(time.Duration(i) * 20 * time.Millisecond):
+		}
+	}
+}
+
+func (s *Switch) configureNode(ctx context.Context, cfg NodeConfig) error {
 	want := cfg.externalIDs()
 	want["ovn-bridge"] = s.bridge
 	for k, v := range want {

@@ -85,6 +85,34 @@ func TestConfigureNodeOnEmptyDatabase(t *testing.T) {
 	}
 }
 
+// Two daemons (or a daemon and ovn-controller) configuring one empty database at once:
+// both see no Open_vSwitch row and no br-int, one wins each guarded insert, and the other
+// must rebuild its transaction from what it then sees instead of failing. Several rounds,
+// since the loser is whoever the scheduler makes it.
+func TestConfigureNodeRace(t *testing.T) {
+	for round := range 5 {
+		srv := ovsdbtest.StartStandalone(t, ovsdbtest.VSwitchSchema)
+		a, b := dial(t, srv.Endpoint()), dial(t, srv.Endpoint())
+		cfg := NodeConfig{SystemID: "node1", OVNRemote: "unix:/x/sb.sock", EncapType: "geneve", EncapIP: "172.31.255.11", DatapathType: "netdev"}
+		ctx := ctxFor(t, 20*time.Second)
+		errs := make(chan error, 2)
+		for _, s := range []*Switch{a, b} {
+			go func() { errs <- s.ConfigureNode(ctx, cfg) }()
+		}
+		for range 2 {
+			if err := <-errs; err != nil {
+				t.Fatalf("round %d: ConfigureNode: %v", round, err)
+			}
+		}
+		if got := vsctl(t, srv.Endpoint(), "--bare", "--columns=name", "list", "Bridge"); got != "br-int" {
+			t.Fatalf("round %d: bridges %q, want one br-int", round, got)
+		}
+		if got := vsctl(t, srv.Endpoint(), "--bare", "--columns=_uuid", "list", "Open_vSwitch"); strings.Count(got, "-") != 4 {
+			t.Fatalf("round %d: Open_vSwitch rows %q, want one", round, got)
+		}
+	}
+}
+
 // A QoS life cycle on a bare database: add with limits, change, remove, delete.
 func TestPortQoSLifeCycle(t *testing.T) {
 	srv := ovsdbtest.StartStandalone(t, ovsdbtest.VSwitchSchema)
