@@ -17,6 +17,7 @@
 package ice2e
 
 import (
+	"bufio"
 	"context"
 	"encoding/json"
 	"errors"
@@ -291,13 +292,19 @@ func TestInterconnect(t *testing.T) {
 			err error
 		}
 		done := make(chan probeOut, 1)
+		steady := make(chan struct{})
 		go func() {
-			r, err := w.udpProbe(ctx, b1, target.ip, 20*time.Millisecond, 15*time.Second)
+			r, err := w.udpProbe(ctx, b1, target.ip, 20*time.Millisecond, 15*time.Second, steady)
 			done <- probeOut{r, err}
 		}()
-		// Two seconds of steady traffic before the failure: the probe's own record shows
-		// whether traffic flowed then, which is checked below.
-		time.Sleep(2 * time.Second)
+		// The gateway goes down only once traffic flows steadily (50 answers in a row).
+		select {
+		case <-steady:
+		case out := <-done:
+			t.Fatalf("udp probe b1 -> %s ended before traffic was steady: %+v %v", target.ip, out.res, out.err)
+		case <-time.After(30 * time.Second):
+			t.Fatalf("udp probe b1 -> %s: no steady traffic within 30s", target.ip)
+		}
 		stopAt := time.Now()
 		if err := w.l.StopOVNController(ctx, active); err != nil {
 			t.Fatal(err)
@@ -615,15 +622,37 @@ type probeResult struct {
 	} `json:"outages"`
 }
 
-func (w *world) udpProbe(ctx context.Context, from *pod, ip string, interval, d time.Duration) (probeResult, error) {
+// udpProbe runs ynettest udp-probe in a pod and closes steady when the probe reports 50
+// answers in a row (on stderr, while it keeps running).
+func (w *world) udpProbe(ctx context.Context, from *pod, ip string, interval, d time.Duration, steady chan<- struct{}) (probeResult, error) {
 	var r probeResult
-	out, ok, err := w.exec(ctx, from, "/bin/ynettest", "udp-probe", "--addr", net.JoinHostPort(ip, strconv.Itoa(udpPort)),
-		"--interval", interval.String(), "--duration", d.String())
-	if err != nil {
-		return r, err
+	var stdout strings.Builder
+	pr, pw := io.Pipe()
+	scanned := make(chan struct{})
+	go func() {
+		defer close(scanned)
+		sc := bufio.NewScanner(pr)
+		signalled := false
+		for sc.Scan() {
+			if !signalled && strings.Contains(sc.Text(), `"steady":true`) {
+				signalled = true
+				close(steady)
+			}
+		}
+	}()
+	code, err := w.l.ExecStream(ctx, lab.ExecOptions{Cluster: from.cluster, Namespace: ns, Pod: from.name,
+		Command: []string{"/bin/ynettest", "udp-probe", "--addr", net.JoinHostPort(ip, strconv.Itoa(udpPort)),
+			"--interval", interval.String(), "--duration", d.String(), "--steady", "50"},
+		Stdout: &stdout, Stderr: pw})
+	pw.Close()
+	<-scanned
+	out := stdout.String()
+	var exit *lab.ExitError
+	if errors.As(err, &exit) || (err == nil && code != 0) {
+		return r, fmt.Errorf("udp-probe failed (exit %d): %s", code, strings.TrimSpace(out))
 	}
-	if !ok {
-		return r, fmt.Errorf("udp-probe failed: %s", strings.TrimSpace(out))
+	if err != nil {
+		return r, fmt.Errorf("exec udp-probe in %s/%s: %w", from.cluster, from.name, err)
 	}
 	if err := json.Unmarshal([]byte(out), &r); err != nil {
 		return r, fmt.Errorf("udp-probe output %q: %w", out, err)

@@ -3,7 +3,7 @@
 //	ynettest serve [--bind ADDR] [--tcp PORTS] [--udp PORTS] [--http PORTS] [--sink PORTS]
 //	ynettest tcp-rr     --addr HOST:PORT [--count N] [--size BYTES] [--timeout D]
 //	ynettest udp-rr     --addr HOST:PORT [--count N] [--size BYTES] [--timeout D]
-//	ynettest udp-probe  --addr HOST:PORT [--interval D] [--duration D] [--timeout D]
+//	ynettest udp-probe  --addr HOST:PORT [--interval D] [--duration D] [--timeout D] [--steady N]
 //	ynettest http-get   --url URL [--count N] [--timeout D]
 //	ynettest throughput --addr HOST:PORT [--duration D] [--timeout D]
 //
@@ -70,7 +70,7 @@ func usage() {
   ynettest serve [--bind ADDR] [--tcp PORTS] [--udp PORTS] [--http PORTS] [--sink PORTS]
   ynettest tcp-rr     --addr HOST:PORT [--count N] [--size BYTES] [--timeout D]
   ynettest udp-rr     --addr HOST:PORT [--count N] [--size BYTES] [--timeout D]
-  ynettest udp-probe  --addr HOST:PORT [--interval D] [--duration D] [--timeout D]
+  ynettest udp-probe  --addr HOST:PORT [--interval D] [--duration D] [--timeout D] [--steady N]
   ynettest http-get   --url URL [--count N] [--timeout D]
   ynettest throughput --addr HOST:PORT [--duration D] [--timeout D]`)
 }

@@ -4,6 +4,7 @@ import (
 	"flag"
 	"fmt"
 	"net"
+	"os"
 	"sync"
 	"time"
 )
@@ -41,6 +42,7 @@ func udpProbe(args []string) (any, error) {
 	interval := fs.Duration("interval", 20*time.Millisecond, "time between datagrams")
 	duration := fs.Duration("duration", 10*time.Second, "how long to probe")
 	wait := fs.Duration("timeout", 500*time.Millisecond, "a datagram not answered within this is lost")
+	steady := fs.Int("steady", 0, "print {\"steady\":true} on stderr once this many consecutive datagrams were answered (0: never), so a caller knows traffic flows before it breaks something")
 	if err := fs.Parse(args); err != nil {
 		return nil, err
 	}
@@ -79,9 +81,21 @@ func udpProbe(args []string) (any, error) {
 	start := time.Now()
 	tick := time.NewTicker(*interval)
 	defer tick.Stop()
+	signalled := *steady <= 0
 	for seq := 0; time.Since(start) < *duration; seq++ {
 		mu.Lock()
 		sentAt = append(sentAt, time.Now())
+		if !signalled && seq > *steady {
+			// The datagram just sent is still in flight: look at the ones before it.
+			run := 0
+			for i := seq - 1; i >= 0 && answered[i]; i-- {
+				run++
+			}
+			if run >= *steady {
+				signalled = true
+				fmt.Fprintln(os.Stderr, `{"op":"udp-probe","steady":true}`)
+			}
+		}
 		mu.Unlock()
 		// A send error (no route yet) is a lost datagram like any other.
 		_, _ = fmt.Fprintf(c, "%08d", seq)
