@@ -208,9 +208,10 @@ func judge(c clusterInput) (applied, ready bool, msg string) {
 // setInterconnect copies the spoke Vpc's OVN-IC link, as last reported in its feedback,
 // into the cluster's status. It runs apart from judge on purpose: a VPC that is not
 // linked (not yet, no gateway node, no ycloud-ic on the spoke, or placed in one cluster
-// and so needing no link) reports none of these values and must still be Ready. A work not written yet, or without the
-// Vpc's status, leaves the fields empty. Values are copied even while the work waits for
-// the agent: they describe the link as it is, which a spec change does not alter at once.
+// and so needing no link) reports none of these values and must still be Ready. A work
+// not written yet, or without the Vpc's status, leaves the fields empty. Values are
+// copied even while the work waits for the agent: they describe the link as it is, which
+// a spec change does not alter at once.
 func setInterconnect(cs *fedv1.FederatedVpcClusterStatus, c clusterInput) {
 	if c.work == nil {
 		return
