@@ -26,6 +26,7 @@ import (
 	"github.com/ycloud-sdn/ycloud/hub/fedvpc"
 	"github.com/ycloud-sdn/ycloud/hub/ipam"
 	"github.com/ycloud-sdn/ycloud/hub/render"
+	"github.com/ycloud-sdn/ycloud/internal/health"
 )
 
 // Scheme returns the kinds the hub reads and writes.
@@ -92,10 +93,7 @@ func Run(ctx context.Context, cfg Config) error {
 	}); err != nil {
 		return err
 	}
-	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
-		return err
-	}
-	if err := mgr.AddReadyzCheck("informers", func(req *http.Request) error {
+	if err := health.Add(mgr, "informers", func(req *http.Request) error {
 		ctx, cancel := context.WithTimeout(req.Context(), time.Second)
 		defer cancel()
 		if !mgr.GetCache().WaitForCacheSync(ctx) {

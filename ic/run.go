@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net/http"
 	"sync"
 	"time"
 
@@ -25,6 +24,7 @@ import (
 	metricsserver "sigs.k8s.io/controller-runtime/pkg/metrics/server"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
+	"github.com/ycloud-sdn/ycloud/internal/health"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/icnb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/icsb"
@@ -105,17 +105,7 @@ func Run(ctx context.Context, cfg Config) error {
 	if err := r.setup(mgr); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("synced", func(*http.Request) error {
-		select {
-		case <-r.ready:
-			return nil
-		default:
-			return errors.New("caches not synced yet")
-		}
-	}); err != nil {
-		return err
-	}
-	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
+	if err := health.Add(mgr, "synced", health.Closed(r.ready)); err != nil {
 		return err
 	}
 	if err := mgr.Add(syncedRunnable{mgr: mgr, ready: r.ready}); err != nil {

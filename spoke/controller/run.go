@@ -35,6 +35,7 @@ import (
 	"sigs.k8s.io/controller-runtime/pkg/source"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
+	"github.com/ycloud-sdn/ycloud/internal/health"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb"
 	"github.com/ycloud-sdn/ycloud/internal/ovsdb/nb"
 	"github.com/ycloud-sdn/ycloud/spoke/ipam"
@@ -150,17 +151,7 @@ func Run(ctx context.Context, cfg Config, restCfg *rest.Config) error {
 	if err := addControllers(mgr, e); err != nil {
 		return err
 	}
-	if err := mgr.AddReadyzCheck("synced", func(*http.Request) error {
-		select {
-		case <-e.ready:
-			return nil
-		default:
-			return errors.New("caches not synced yet")
-		}
-	}); err != nil {
-		return err
-	}
-	if err := mgr.AddHealthzCheck("ping", func(*http.Request) error { return nil }); err != nil {
+	if err := health.Add(mgr, "synced", health.Closed(e.ready)); err != nil {
 		return err
 	}
 	if err := mgr.Add(manager.RunnableFunc(func(ctx context.Context) error { return startup(ctx, mgr, e) })); err != nil {
