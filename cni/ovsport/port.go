@@ -286,6 +286,15 @@ func (s *Switch) info(iface *vswitch.Interface) *PortInfo {
 	return pi
 }
 
+// infos describes the ports of interfaces.
+func (s *Switch) infos(ifaces []*vswitch.Interface) []*PortInfo {
+	out := make([]*PortInfo, 0, len(ifaces))
+	for _, i := range ifaces {
+		out = append(out, s.info(i))
+	}
+	return out
+}
+
 // PortsOwnedBy lists the ports whose interface has ycloud.io/owner-kind kind.
 func (s *Switch) PortsOwnedBy(kind string) ([]*PortInfo, error) {
 	ifaces, err := ovsdb.List(s.client.Cache(), func(i *vswitch.Interface) bool {
@@ -294,11 +303,7 @@ func (s *Switch) PortsOwnedBy(kind string) ([]*PortInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("list %s ports: %w", kind, err)
 	}
-	out := make([]*PortInfo, 0, len(ifaces))
-	for _, i := range ifaces {
-		out = append(out, s.info(i))
-	}
-	return out, nil
+	return s.infos(ifaces), nil
 }
 
 // PortsOf lists the ports of one owner (a pod "namespace/name", or a node).
@@ -307,11 +312,7 @@ func (s *Switch) PortsOf(owner string) ([]*PortInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ports of %s: %w", owner, err)
 	}
-	out := make([]*PortInfo, 0, len(ifaces))
-	for _, i := range ifaces {
-		out = append(out, s.info(i))
-	}
-	return out, nil
+	return s.infos(ifaces), nil
 }
 
 // PortsOfSandbox lists the ports of one sandbox (container id).
@@ -320,11 +321,7 @@ func (s *Switch) PortsOfSandbox(id string) ([]*PortInfo, error) {
 	if err != nil {
 		return nil, fmt.Errorf("ports of sandbox %.12s: %w", id, err)
 	}
-	out := make([]*PortInfo, 0, len(ifaces))
-	for _, i := range ifaces {
-		out = append(out, s.info(i))
-	}
-	return out, nil
+	return s.infos(ifaces), nil
 }
 
 // WaitInstalled returns once ovn-controller has marked the port's interface
