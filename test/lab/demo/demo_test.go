@@ -14,6 +14,7 @@ import (
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 
 	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
+	"github.com/ycloud-sdn/ycloud/test/framework"
 	"github.com/ycloud-sdn/ycloud/test/lab"
 )
 
@@ -66,7 +67,7 @@ func TestSamplesRoute(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		objs, err := decodeYAML(data)
+		objs, err := framework.DecodeYAML(data)
 		if err != nil {
 			t.Fatalf("%s: %v", filepath.Base(f), err)
 		}

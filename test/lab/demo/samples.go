@@ -1,8 +1,6 @@
 package demo
 
 import (
-	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"fmt"
@@ -15,11 +13,9 @@ import (
 	"sync"
 	"time"
 
-	apierrors "k8s.io/apimachinery/pkg/api/errors"
 	"k8s.io/apimachinery/pkg/apis/meta/v1/unstructured"
 	"k8s.io/apimachinery/pkg/runtime"
 	utilruntime "k8s.io/apimachinery/pkg/util/runtime"
-	utilyaml "k8s.io/apimachinery/pkg/util/yaml"
 	"k8s.io/client-go/kubernetes"
 	clientgoscheme "k8s.io/client-go/kubernetes/scheme"
 	"sigs.k8s.io/controller-runtime/pkg/client"
@@ -30,6 +26,7 @@ import (
 	clusterv1 "github.com/ycloud-sdn/ycloud/api/ocm/cluster/v1"
 	clusterv1beta1 "github.com/ycloud-sdn/ycloud/api/ocm/cluster/v1beta1"
 	clusterv1beta2 "github.com/ycloud-sdn/ycloud/api/ocm/cluster/v1beta2"
+	"github.com/ycloud-sdn/ycloud/test/framework"
 	"github.com/ycloud-sdn/ycloud/test/lab"
 )
 
@@ -131,46 +128,6 @@ func sampleFiles(dir string) ([]string, error) {
 	return files, nil
 }
 
-// decodeYAML splits a multi-document YAML stream into objects; empty documents are skipped.
-func decodeYAML(data []byte) ([]*unstructured.Unstructured, error) {
-	r := utilyaml.NewYAMLReader(bufio.NewReader(bytes.NewReader(data)))
-	var objs []*unstructured.Unstructured
-	for i := 0; ; i++ {
-		doc, err := r.Read()
-		if errors.Is(err, io.EOF) {
-			return objs, nil
-		}
-		if err != nil {
-			return nil, fmt.Errorf("yaml document %d: %w", i, err)
-		}
-		u := &unstructured.Unstructured{}
-		if err := utilyaml.Unmarshal(doc, &u.Object); err != nil {
-			return nil, fmt.Errorf("yaml document %d: %w", i, err)
-		}
-		if len(u.Object) > 0 {
-			objs = append(objs, u)
-		}
-	}
-}
-
-// apply creates an object, or updates it when it exists.
-func apply(ctx context.Context, c client.Client, o *unstructured.Unstructured) error {
-	err := c.Create(ctx, o.DeepCopy())
-	if apierrors.IsAlreadyExists(err) {
-		cur := &unstructured.Unstructured{}
-		cur.SetGroupVersionKind(o.GroupVersionKind())
-		if err = c.Get(ctx, client.ObjectKeyFromObject(o), cur); err == nil {
-			upd := o.DeepCopy()
-			upd.SetResourceVersion(cur.GetResourceVersion())
-			err = c.Update(ctx, upd)
-		}
-	}
-	if err != nil {
-		return fmt.Errorf("apply %s %s: %w", o.GetKind(), client.ObjectKeyFromObject(o), err)
-	}
-	return nil
-}
-
 // reconciledKinds are the spoke kinds ycloud-controller reconciles into OVN today; their
 // samples must become Ready. The other spoke kinds are stored (their controllers come with
 // later issues: security groups, EIPs, NAT, services, probes).
@@ -196,7 +153,7 @@ func (d *demo) applySamples(ctx context.Context) error {
 		if err != nil {
 			return err
 		}
-		objs, err := decodeYAML(data)
+		objs, err := framework.DecodeYAML(data)
 		if err != nil {
 			return fmt.Errorf("%s: %w", f, err)
 		}
@@ -218,7 +175,7 @@ func (d *demo) applySamples(ctx context.Context) error {
 	// Placements select (federate, the next step, sets them).
 	applyAll := func(cluster string, objs []*unstructured.Unstructured) error {
 		for _, o := range objs {
-			if err := apply(ctx, d.crc[cluster], o); err != nil {
+			if err := framework.Apply(ctx, d.crc[cluster], []*unstructured.Unstructured{o}, false); err != nil {
 				return fmt.Errorf("cluster %s: %w", cluster, err)
 			}
 		}
