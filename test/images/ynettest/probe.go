@@ -101,7 +101,15 @@ func udpProbe(args []string) (any, error) {
 		_, _ = fmt.Fprintf(c, "%08d", seq)
 		<-tick.C
 	}
-	time.Sleep(*wait) // the last datagrams' answers
+	// The last datagrams' answers: until the last one is in, at most the timeout.
+	for end := time.Now().Add(*wait); time.Now().Before(end); time.Sleep(5 * time.Millisecond) {
+		mu.Lock()
+		done := answered[len(sentAt)-1]
+		mu.Unlock()
+		if done {
+			break
+		}
+	}
 	mu.Lock()
 	defer mu.Unlock()
 
