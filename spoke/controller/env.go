@@ -69,6 +69,19 @@ func requeueFor(err error) (reconcile.Result, error) {
 	return reconcile.Result{}, err
 }
 
+// stopping hides errors a reconcile returns because the manager is shutting down: a status
+// write cut short by the cancelled context is not a failure, and controller-runtime would
+// log every such one as "Reconciler error" on each stop.
+type stopping struct{ reconcile.Reconciler }
+
+func (s stopping) Reconcile(ctx context.Context, req reconcile.Request) (reconcile.Result, error) {
+	res, err := s.Reconciler.Reconcile(ctx, req)
+	if err != nil && ctx.Err() != nil {
+		return reconcile.Result{}, nil
+	}
+	return res, err
+}
+
 // setReady sets the Ready condition and reports whether anything changed.
 func setReady(conds *[]metav1.Condition, gen int64, ok bool, reason, msg string) bool {
 	st := metav1.ConditionFalse

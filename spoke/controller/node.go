@@ -53,22 +53,12 @@ func (r *nodeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		return reconcile.Result{}, r.transact(ctx, plan)
 	}
 
-	var addrs []netip.Addr
-	if a, err := iaasv1.ParseAllocation(node.Annotations[JoinAllocationAnnotation]); err == nil && a.Subnet == join.Name {
-		for _, p := range a.IPs {
-			if err := sp.pool.Reserve(p.Addr(), nodeOwner(node.Name)); err == nil {
-				addrs = append(addrs, p.Addr())
-			}
+	addrs, fresh, err := nodeJoinAddrs(sp.pool, &node, join.Name)
+	if err != nil {
+		if errors.Is(err, ipam.ErrFull) {
+			r.events.Eventf(&node, nil, corev1.EventTypeWarning, reasonSubnetFull, "Allocate", "join subnet %q is full", join.Name)
 		}
-	}
-	fresh := len(addrs) == 0
-	if fresh {
-		if addrs, err = sp.pool.Allocate(nodeOwner(node.Name)); err != nil {
-			if errors.Is(err, ipam.ErrFull) {
-				r.events.Eventf(&node, nil, corev1.EventTypeWarning, reasonSubnetFull, "Allocate", "join subnet %q is full", join.Name)
-			}
-			return reconcile.Result{}, fmt.Errorf("node %q: join address: %w", node.Name, err)
-		}
+		return reconcile.Result{}, fmt.Errorf("node %q: join address: %w", node.Name, err)
 	}
 	subnetStats(join.Name, sp.pool)
 
@@ -114,4 +104,31 @@ func (r *nodeReconciler) Reconcile(ctx context.Context, req reconcile.Request) (
 		return reconcile.Result{}, fmt.Errorf("node %q: write join allocation: %w", node.Name, err)
 	}
 	return reconcile.Result{}, nil
+}
+
+// nodeJoinAddrs picks the node's join addresses: those its annotation records, else those the
+// pool already holds for it, else fresh ones (fresh = true, so a failure before the
+// annotation is written can give them back).
+//
+// The middle case matters: right after this controller writes the annotation, the next
+// reconcile can still read the node from a cache that has not seen the write. Allocating
+// again then would leave the first address held by the node forever (until a restart
+// rebuilds the pool) and move the node's port to a second address.
+func nodeJoinAddrs(pool *ipam.Pool, node *corev1.Node, subnet string) (addrs []netip.Addr, fresh bool, err error) {
+	owner := nodeOwner(node.Name)
+	if a, err := iaasv1.ParseAllocation(node.Annotations[JoinAllocationAnnotation]); err == nil && a.Subnet == subnet {
+		for _, p := range a.IPs {
+			if err := pool.Reserve(p.Addr(), owner); err == nil {
+				addrs = append(addrs, p.Addr())
+			}
+		}
+	}
+	if len(addrs) > 0 {
+		return addrs, false, nil
+	}
+	if held := pool.Owned(owner); len(held) > 0 {
+		return held, false, nil
+	}
+	addrs, err = pool.Allocate(owner)
+	return addrs, err == nil, err
 }

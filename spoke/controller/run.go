@@ -320,7 +320,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 			UpdateFunc: func(event.UpdateEvent) bool { return false }, // the list only changes on create/delete
 		})).
 		WatchesRawSource(source.Channel(e.nbEvents[ovnnb.KindVpc], enqueue)).
-		WithOptions(opts).Complete(&vpcReconciler{e}); err != nil {
+		WithOptions(opts).Complete(stopping{&vpcReconciler{e}}); err != nil {
 		return err
 	}
 
@@ -339,7 +339,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 		Watches(&iaasv1.Vpc{}, subnetsOfVpc, builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		Watches(&iaasv1.VnicIp{}, subnetOfVnicIP(c)).
 		WatchesRawSource(source.Channel(e.nbEvents[ovnnb.KindSubnet], enqueue)).
-		WithOptions(opts).Complete(&subnetReconciler{e}); err != nil {
+		WithOptions(opts).Complete(stopping{&subnetReconciler{e}}); err != nil {
 		return err
 	}
 
@@ -375,7 +375,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 		Watches(&iaasv1.VnicIp{}, podOfChild, onlyDelete).
 		Watches(&iaasv1.Vnic{}, podOfChild, onlyDelete).
 		Watches(&iaasv1.Nic{}, podOfChild, onlyDelete).
-		WithOptions(opts).Complete(&podReconciler{env: e}); err != nil {
+		WithOptions(opts).Complete(stopping{&podReconciler{env: e}}); err != nil {
 		return err
 	}
 
@@ -393,7 +393,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 			return vnicOf(o.GetNamespace(), o.(*iaasv1.Nic).Spec.Vnic)
 		}), builder.WithPredicates(predicate.GenerationChangedPredicate{})).
 		WatchesRawSource(source.Channel(e.nbEvents[ovnnb.KindVnic], enqueue)).
-		WithOptions(opts).Complete(&vnicReconciler{e}); err != nil {
+		WithOptions(opts).Complete(stopping{&vnicReconciler{e}}); err != nil {
 		return err
 	}
 
@@ -422,7 +422,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 			UpdateFunc: func(event.UpdateEvent) bool { return false },
 			DeleteFunc: func(event.DeleteEvent) bool { return false },
 		})).
-		WithOptions(opts).Complete(&vnicIPReconciler{e}); err != nil {
+		WithOptions(opts).Complete(stopping{&vnicIPReconciler{e}}); err != nil {
 		return err
 	}
 
@@ -432,7 +432,7 @@ func addControllers(mgr manager.Manager, e *env) error {
 		},
 	})).
 		WatchesRawSource(source.Channel(e.nbEvents[ovnnb.KindNode], enqueue)).
-		WithOptions(opts).Complete(&nodeReconciler{e})
+		WithOptions(opts).Complete(stopping{&nodeReconciler{e}})
 }
 
 // subnetOfVnicIP brings a Subnet's status (address counts) up to date after allocations,

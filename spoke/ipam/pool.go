@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sync"
 )
 
@@ -248,6 +249,23 @@ func (p *Pool) ReleaseOwner(owner string) int {
 		}
 	}
 	return n
+}
+
+// Owned returns the addresses held by owner, IPv4 before IPv6. Like ReleaseOwner it scans
+// the used set, so it suits owners with few reconciles (nodes), not pods.
+func (p *Pool) Owned(owner string) []netip.Addr {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	var out []netip.Addr
+	for _, f := range p.fams {
+		for a, o := range f.used {
+			if o == owner {
+				out = append(out, a)
+			}
+		}
+	}
+	slices.SortFunc(out, func(a, b netip.Addr) int { return a.Compare(b) })
+	return out
 }
 
 // Owner returns who holds addr.

@@ -5,6 +5,7 @@ import (
 	"fmt"
 	"math"
 	"net/netip"
+	"slices"
 	"sync"
 	"testing"
 )
@@ -167,6 +168,12 @@ func TestReserve(t *testing.T) {
 	}
 	if o, ok := p.Owner(ip("10.0.0.60")); !ok || o != "a" {
 		t.Fatalf("owner of 10.0.0.60 = %q %v", o, ok)
+	}
+	if got, want := p.Owned("a"), []netip.Addr{ip("10.0.0.50"), ip("10.0.0.60"), ip("fd00::50")}; !slices.Equal(got, want) {
+		t.Fatalf("Owned(a) = %v, want %v", got, want)
+	}
+	if got := p.Owned("nobody"); len(got) != 0 {
+		t.Fatalf("Owned(nobody) = %v", got)
 	}
 	// Allocation never returns a reserved address.
 	for i := 0; i < 100; i++ {
