@@ -6,13 +6,16 @@ import (
 	"time"
 
 	"k8s.io/apimachinery/pkg/labels"
+
+	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
 )
 
 // GatewayNodeLabel marks the nodes ycloud-ic may use as interconnect gateway chassis (the
 // default --gateway-node-selector is "<GatewayNodeLabel>=true"). The node must also run
-// ovn-controller with the OVS key external_ids:ovn-is-interconn=true, which the CNI daemon
-// (or the lab) sets: ovn-ic only publishes such chassis to the other availability zones.
-const GatewayNodeLabel = "iaas.yusur.io/ic-gateway"
+// ovn-controller with the OVS key external_ids:ovn-is-interconn=true, which ycloud-cni sets
+// from this same label (--ic-gateway-label): ovn-ic only publishes such chassis to the other
+// availability zones.
+const GatewayNodeLabel = iaasv1.ICGatewayLabel
 
 // Config is everything ycloud-ic needs; cmd/ycloud-ic fills it from flags.
 type Config struct {

@@ -8,6 +8,9 @@ import (
 	"strings"
 	"time"
 
+	"k8s.io/apimachinery/pkg/util/validation"
+
+	iaasv1 "github.com/ycloud-sdn/ycloud/api/iaas/v1"
 	"github.com/ycloud-sdn/ycloud/cni/cnirpc"
 )
 
@@ -43,6 +46,10 @@ type Config struct {
 	MgmtPort string
 	// ResyncPeriod re-applies every pod's QoS and collects ports of pods that are gone.
 	ResyncPeriod time.Duration
+	// ICGatewayLabel is the node label whose value "true" makes this chassis an OVN
+	// interconnect gateway candidate (OVS external_ids:ovn-is-interconn=true; any other
+	// value or no label writes "false"). Empty leaves ovn-is-interconn to someone else.
+	ICGatewayLabel string
 }
 
 // DefaultConfig returns the defaults the flags use.
@@ -57,6 +64,8 @@ func DefaultConfig() Config {
 		MetricsAddr:  ":10665",
 		MgmtPort:     "ycloud0",
 		ResyncPeriod: 5 * time.Minute,
+
+		ICGatewayLabel: iaasv1.ICGatewayLabel,
 	}
 }
 
@@ -77,6 +86,7 @@ func (c *Config) BindFlags(fs *flag.FlagSet) {
 	fs.StringVar(&c.HostNetns, "host-netns", c.HostNetns, "network namespace (path) of the node's OVS, where pod host-side devices and the management port live; empty means the daemon's own")
 	fs.StringVar(&c.MgmtPort, "mgmt-port", c.MgmtPort, "device name of the node's management port on the join subnet")
 	fs.DurationVar(&c.ResyncPeriod, "resync-period", c.ResyncPeriod, "how often every pod's QoS is re-applied and ports of deleted pods are collected")
+	fs.StringVar(&c.ICGatewayLabel, "ic-gateway-label", c.ICGatewayLabel, "node label whose value \"true\" makes this node an OVN interconnect gateway candidate (OVS external_ids:ovn-is-interconn=true, \"false\" otherwise, updated when the label changes); empty leaves ovn-is-interconn alone")
 }
 
 // Validate checks the values before anything starts.
@@ -107,6 +117,11 @@ func (c *Config) Validate() error {
 	}
 	if c.ResyncPeriod <= 0 {
 		errs = append(errs, errors.New("--resync-period must be positive"))
+	}
+	if c.ICGatewayLabel != "" {
+		if msgs := validation.IsQualifiedName(c.ICGatewayLabel); len(msgs) > 0 {
+			errs = append(errs, fmt.Errorf("--ic-gateway-label %q: %s", c.ICGatewayLabel, strings.Join(msgs, "; ")))
+		}
 	}
 	return errors.Join(errs...)
 }

@@ -38,6 +38,7 @@ import (
 	"net/http"
 	"os"
 	"path/filepath"
+	"strconv"
 	"sync"
 	"time"
 
@@ -67,8 +68,10 @@ type Daemon struct {
 	pods    *podWatch
 	metrics *metrics
 
-	locks keyedMutex // per sandbox: ADD, DEL and GC of one sandbox never interleave
-	mgmt  chan struct{}
+	locks   keyedMutex // per sandbox: ADD, DEL and GC of one sandbox never interleave
+	mgmt    chan struct{}
+	chassis chan struct{}
+	nodeCfg ovsport.NodeConfig // the chassis configuration from flags; see chassisConfig
 }
 
 // Run runs the daemon until ctx ends.
@@ -116,6 +119,8 @@ func Run(ctx context.Context, cfg Config) error {
 		hostNS:  veth.HostNS(),
 		metrics: newMetrics(reg),
 		mgmt:    make(chan struct{}, 1),
+		chassis: make(chan struct{}, 1),
+		nodeCfg: nodeCfg,
 	}
 	d.pods = newPodWatch(cs, cfg.NodeName, d)
 
@@ -159,7 +164,7 @@ func Run(ctx context.Context, cfg Config) error {
 	wg.Add(3)
 	go func() { defer wg.Done(); d.pods.run(runCtx) }()
 	go func() { defer wg.Done(); d.runManagementPort(runCtx) }()
-	go func() { defer wg.Done(); d.resync(runCtx, nodeCfg) }()
+	go func() { defer wg.Done(); d.resync(runCtx) }()
 	log.Info("ycloud-cni started", "socket", cfg.SocketPath, "ovsdb", cfg.OVSDB, "datapath", cfg.DatapathType)
 
 	select {
@@ -179,18 +184,32 @@ func Run(ctx context.Context, cfg Config) error {
 
 // resync repairs drift every ResyncPeriod: the chassis configuration and br-int (an
 // ovsdb-server restarted on a fresh database loses them), every pod's QoS and ports of
-// pods that are gone, the management port, and QoS rows nobody uses.
-func (d *Daemon) resync(ctx context.Context, nodeCfg ovsport.NodeConfig) {
+// pods that are gone, the management port, and QoS rows nobody uses. A change of the Node
+// (kickNode) re-applies the chassis configuration at once.
+func (d *Daemon) resync(ctx context.Context) {
 	tick := time.NewTicker(d.cfg.ResyncPeriod)
 	defer tick.Stop()
+	applied := ""
 	for {
+		full := false
 		select {
 		case <-ctx.Done():
 			return
 		case <-tick.C:
+			full = true
+		case <-d.chassis:
 		}
-		if err := d.sw.ConfigureNode(ctx, nodeCfg); err != nil {
+		cfg := d.chassisConfig()
+		if err := d.sw.ConfigureNode(ctx, cfg); err != nil {
 			d.log.Warn("resync node configuration", "err", err)
+		} else if cfg.Interconn != applied {
+			if cfg.Interconn != "" {
+				d.log.Info("interconnect gateway role", "ovn-is-interconn", cfg.Interconn, "label", d.cfg.ICGatewayLabel)
+			}
+			applied = cfg.Interconn
+		}
+		if !full {
+			continue
 		}
 		if d.pods.synced() {
 			d.pods.enqueueAll()
@@ -201,6 +220,33 @@ func (d *Daemon) resync(ctx context.Context, nodeCfg ovsport.NodeConfig) {
 		} else if n > 0 {
 			d.log.Info("collected unused qos rows", "rows", n)
 		}
+	}
+}
+
+// chassisConfig is the configuration from flags plus what the Node decides: with
+// --ic-gateway-label set, ovn-is-interconn follows that label. Until the node informer has
+// synced (or when the Node is gone) the key is left as it is, so a restart does not flap a
+// gateway's role.
+func (d *Daemon) chassisConfig() ovsport.NodeConfig {
+	cfg := d.nodeCfg
+	if d.cfg.ICGatewayLabel == "" || !d.pods.synced() {
+		return cfg
+	}
+	node, err := d.pods.nodes.Get(d.cfg.NodeName)
+	if err != nil {
+		return cfg
+	}
+	cfg.Interconn = strconv.FormatBool(node.Labels[d.cfg.ICGatewayLabel] == "true")
+	return cfg
+}
+
+// kickNode reacts to a change of this node's Node object: its management port and its
+// chassis configuration may both follow from it.
+func (d *Daemon) kickNode() {
+	d.kickManagementPort()
+	select {
+	case d.chassis <- struct{}{}:
+	default:
 	}
 }
 

@@ -10,6 +10,7 @@ import (
 	"net/netip"
 	"os"
 	"path/filepath"
+	"strconv"
 	"strings"
 	"sync"
 	"testing"
@@ -499,6 +500,45 @@ func TestDaemon(t *testing.T) {
 			}
 			return nil
 		})
+	})
+
+	t.Run("the ic-gateway label makes the node an interconnect gateway chassis", func(t *testing.T) {
+		ctx := framework.Context(t, time.Minute)
+		// role reads what the daemon wrote and what ovn-controller published from it.
+		role := func() string {
+			ovs := e.node.Vsctl("--if-exists", "get", "Open_vSwitch", ".", "external_ids:ovn-is-interconn")
+			sb := cnitest.MustRun(t, nil, "ovn-sbctl", "--db="+e.central.SBEndpoint(), "--if-exists", "get", "Chassis", "node1", "other_config:is-interconn")
+			return strings.ReplaceAll(strings.TrimSpace(ovs)+" "+strings.TrimSpace(sb), `"`, "")
+		}
+		waitRole := func(want string) {
+			poll(t, "ovn-is-interconn "+want, func() error {
+				if got := role(); got != want+" "+want {
+					return fmt.Errorf("OVS and SB chassis say %q", got)
+				}
+				return nil
+			})
+		}
+		label := func(v string) {
+			val := "null"
+			if v != "" {
+				val = strconv.Quote(v)
+			}
+			var node corev1.Node
+			node.Name = "node1"
+			patch := fmt.Appendf(nil, `{"metadata":{"labels":{%q:%s}}}`, iaasv1.ICGatewayLabel, val)
+			if err := e.kube.Client.Patch(ctx, &node, client.RawPatch(types.MergePatchType, patch)); err != nil {
+				t.Fatal(err)
+			}
+		}
+		waitRole("false") // not labelled
+		label("true")
+		waitRole("true")
+		label("no")
+		waitRole("false")
+		label("true")
+		waitRole("true")
+		label("")
+		waitRole("false")
 	})
 
 	t.Run("metrics and health", func(t *testing.T) {

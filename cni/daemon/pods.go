@@ -68,9 +68,9 @@ func newPodWatch(cs kubernetes.Interface, node string, d *Daemon) *podWatch {
 	nodeInf := w.nodeFactory.Core().V1().Nodes()
 	_ = nodeInf.Informer().SetTransform(dropManagedFields)
 	_, _ = nodeInf.Informer().AddEventHandler(cache.ResourceEventHandlerFuncs{
-		AddFunc:    func(any) { d.kickManagementPort() },
-		UpdateFunc: func(any, any) { d.kickManagementPort() },
-		DeleteFunc: func(any) { d.kickManagementPort() },
+		AddFunc:    func(any) { d.kickNode() },
+		UpdateFunc: func(any, any) { d.kickNode() },
+		DeleteFunc: func(any) { d.kickNode() },
 	})
 	w.nodes = nodeInf.Lister()
 	return w
@@ -107,7 +107,7 @@ func (w *podWatch) start(ctx context.Context) {
 		}
 		w.isSynced.Store(true)
 		w.notifyAll()
-		w.d.kickManagementPort()
+		w.d.kickNode()
 		// Ports whose pod was deleted while the daemon was down have no pod event.
 		w.enqueuePortOwners()
 	}()

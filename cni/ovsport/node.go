@@ -25,6 +25,10 @@ type NodeConfig struct {
 	// DatapathType of br-int and of the bridges ovn-controller creates: "system" (kernel)
 	// or "netdev" (userspace).
 	DatapathType string
+	// Interconn is external_ids:ovn-is-interconn, "true" on nodes that may be OVN
+	// interconnect gateways (ovn-controller publishes it as the SB Chassis' is-interconn and
+	// ovn-ic only shares such chassis with other zones). Empty leaves the key as it is.
+	Interconn string
 }
 
 // externalIDs returns the Open_vSwitch external_ids ovn-controller reads (ovn-controller(8)).
@@ -40,6 +44,7 @@ func (c NodeConfig) externalIDs() map[string]string {
 		"ovn-encap-type":           c.EncapType,
 		"ovn-encap-ip":             c.EncapIP,
 		"ovn-bridge-datapath-type": c.DatapathType,
+		"ovn-is-interconn":         c.Interconn,
 	}
 }
 

@@ -113,8 +113,10 @@ type Config struct {
 	// running at once need different prefixes and underlays.
 	Prefix string `json:"prefix"`
 	// ICGateways is how many nodes of each spoke (the first ones) are OVN interconnect
-	// gateways: OVS external_ids:ovn-is-interconn=true, which ovn-controller publishes and
-	// ovn-ic advertises (OVN-NOTES.md §1, gotcha 1). Default 0.
+	// gateways: the node label iaas.yusur.io/ic-gateway=true, from which ycloud-cni sets
+	// OVS external_ids:ovn-is-interconn=true (the lab writes it with the reference CNI),
+	// which ovn-controller publishes and ovn-ic advertises (OVN-NOTES.md §1, gotcha 1).
+	// Default 0.
 	ICGateways int `json:"icGateways,omitempty"`
 	// Underlay is the IPv4 /16 that joins the nodes (and the root namespace, for the
 	// apiservers). Default 10.250.0.0/16. It must not overlap addresses of the root

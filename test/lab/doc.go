@@ -30,7 +30,8 @@
 // reported as "not built". ycloud-hub, ycloud-ic and the OCM stand-ins (test/ocm, binary
 // ocm-standin; DESIGN.md section 6) run in every mode when built (federation.go), and Up
 // waits for their health endpoints. Nodes of Config.ICGateways get the kubelet label
-// iaas.yusur.io/ic-gateway=true besides OVS ovn-is-interconn. Nothing is ever restarted: a crashed process shows as DEAD in
+// iaas.yusur.io/ic-gateway=true; ycloud-cni turns it into OVS ovn-is-interconn (the lab
+// writes that key itself with the reference CNI). Nothing is ever restarted: a crashed process shows as DEAD in
 // Status and fails CheckProcesses, so tests notice.
 //
 // NodeExec (`ycloud-lab node-exec`) runs a command in a node's namespaces; with Ynettest

@@ -102,9 +102,10 @@ func (l *Lab) startNode(ctx context.Context, ci *ClusterInfo, n *NodeInfo, nodeI
 		"--v=2",
 	}
 	if n.ICGateway {
-		// The label ycloud-ic selects interconnect gateways by; the OVS side
-		// (ovn-is-interconn) was written by initVswitch. A kubelet may set labels outside
-		// the kubernetes.io namespaces on its own node (NodeRestriction allows it).
+		// The label ycloud-ic selects interconnect gateways by, and from which ycloud-cni
+		// sets OVS ovn-is-interconn (initVswitch does with the reference CNI). A kubelet may
+		// set labels outside the kubernetes.io namespaces on its own node (NodeRestriction
+		// allows it).
 		args = append(args, "--node-labels="+ic.GatewayNodeLabel+"=true")
 	}
 	_, err = inNode("kubelet", l.bin("kubelet"), nil, args...)
@@ -133,7 +134,9 @@ func (l *Lab) startNodeOVS(ctx context.Context, ci *ClusterInfo, n *NodeInfo, in
 	if err := waitSocket(ctx, sock, dbProc); err != nil {
 		return fmt.Errorf("node %s: %w", n.Name, err)
 	}
-	if err := initVswitch(ctx, n, ci.SB); err != nil {
+	// ycloud-cni sets ovn-is-interconn itself, from the node label; the reference CNI has
+	// no daemon, so the lab writes it.
+	if err := initVswitch(ctx, n, ci.SB, n.ICGateway && l.cfg.CNI != CNIYcloud); err != nil {
 		return err
 	}
 	vs, err := inNode("ovs-vswitchd", "ovs-vswitchd", env, n.OVSDB,

@@ -83,8 +83,9 @@ func initInterconnectNB(ctx context.Context, endpoint string) error {
 // it these values), finds them in place and adds only ovn-bridge; br-int is ovn-controller's
 // and the daemon's. The lab still writes the row first: ovn-controller 23.03 started on a
 // database without it never notices the row appearing later (cni/cnitest), and the daemon
-// starts after ovn-controller.
-func initVswitch(ctx context.Context, n *NodeInfo, sbEndpoint string) error {
+// starts after ovn-controller. interconn writes ovn-is-interconn=true, for gateways the
+// daemon does not label-drive (the reference CNI).
+func initVswitch(ctx context.Context, n *NodeInfo, sbEndpoint string, interconn bool) error {
 	internal := "internal"
 	ids := map[string]string{
 		"system-id":                 n.Name,
@@ -96,7 +97,7 @@ func initVswitch(ctx context.Context, n *NodeInfo, sbEndpoint string) error {
 		"ovn-monitor-all":           "true",
 		"ovn-remote-probe-interval": "0",
 	}
-	if n.ICGateway {
+	if interconn {
 		ids["ovn-is-interconn"] = "true"
 	}
 	ops := []ovsdb.Operation{

@@ -76,6 +76,11 @@ const (
 	// on the join subnet: the controller writes it, ycloud-cni on the node plumbs the port.
 	JoinAllocationAnnotation = "iaas.yusur.io/join-allocation"
 
+	// ICGatewayLabel = "true" on a Node makes it an OVN interconnect gateway candidate:
+	// ycloud-cni on the node sets OVS external_ids:ovn-is-interconn from it, and ycloud-ic's
+	// default gateway selector picks nodes by it.
+	ICGatewayLabel = "iaas.yusur.io/ic-gateway"
+
 	// MultusNetworksAnnotation lists the secondary networks ("yusur-vf@eth1").
 	MultusNetworksAnnotation = "k8s.v1.cni.cncf.io/networks"
 
