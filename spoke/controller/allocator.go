@@ -17,13 +17,15 @@ import (
 )
 
 // indexVnicIPSubnet indexes VnicIps by spec.subnet; indexVnicIPVnic by "namespace/vnic";
-// indexPodWaitingSubnet pods not allocated yet by the subnet they ask for (waitingSubnet).
+// indexPodWaitingSubnet pods not allocated yet by the subnet they ask for (waitingSubnet),
+// indexPodWaitingVnicIP by the pre-created VnicIp they name (waitingVnicIP).
 const (
 	indexVnicIPSubnet     = "spec.subnet"
 	indexVnicIPVnic       = "spec.vnic"
 	indexVnicSubnet       = "vnic.spec.subnet"
 	indexSubnetVpc        = "subnet.spec.vpc"
 	indexPodWaitingSubnet = "pod.waitingForSubnet"
+	indexPodWaitingVnicIP = "pod.waitingForVnicIp"
 )
 
 // allocator holds one IPAM pool per subnet, built lazily from the Subnet and the VnicIps

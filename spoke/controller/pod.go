@@ -301,11 +301,7 @@ func (r *podReconciler) subnetFor(ctx context.Context, pod *corev1.Pod, ifName s
 // Only the primary interface is allocated by the reconciler today; secondary interfaces
 // would add their own subnets here.
 func waitingSubnet(pod *corev1.Pod, defaultSubnet string) []string {
-	if !wantsNetwork(pod) || !pod.DeletionTimestamp.IsZero() ||
-		pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
-		return nil
-	}
-	if _, ok := pod.Annotations[iaasv1.AllocationAnnotationKey(iaasv1.PrimaryInterface)]; ok {
+	if !awaitsAllocation(pod) {
 		return nil
 	}
 	// Without the annotation subnetFor takes a Subnet that lists the pod's namespace (found
@@ -315,6 +311,49 @@ func waitingSubnet(pod *corev1.Pod, defaultSubnet string) []string {
 		return []string{name}
 	}
 	return []string{defaultSubnet}
+}
+
+// awaitsAllocation reports whether the pod's primary interface still waits for its
+// allocation: a running (or pending) pod with a network and no allocation annotation.
+func awaitsAllocation(pod *corev1.Pod) bool {
+	if !wantsNetwork(pod) || !pod.DeletionTimestamp.IsZero() ||
+		pod.Status.Phase == corev1.PodSucceeded || pod.Status.Phase == corev1.PodFailed {
+		return false
+	}
+	_, ok := pod.Annotations[iaasv1.AllocationAnnotationKey(iaasv1.PrimaryInterface)]
+	return !ok
+}
+
+// waitingVnicIP is the index function of indexPodWaitingVnicIP: the pre-created VnicIp
+// (by name, in the pod's namespace) an unallocated pod asks for with the vnicip
+// annotation. Such a pod is refused while that VnicIp does not exist or is bound to
+// another interface, and comes back when it is created or released (podsWaitingForVnicIP).
+func waitingVnicIP(pod *corev1.Pod) []string {
+	if !awaitsAllocation(pod) {
+		return nil
+	}
+	name, _ := iaasv1.LookupInterfaceAnnotation(pod.Annotations, iaasv1.PrimaryInterface, iaasv1.KeyVnicIp)
+	if name = strings.TrimSpace(name); name == "" || looksLikeIP(name) {
+		return nil
+	}
+	return []string{name}
+}
+
+// podsWaitingForVnicIP brings back the pods of the VnicIp's namespace that wait for it by
+// name, instead of leaving them to their periodic retry.
+func podsWaitingForVnicIP(c client.Reader) handler.EventHandler {
+	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
+		var list corev1.PodList
+		if err := c.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexPodWaitingVnicIP: o.GetName()}); err != nil {
+			log.FromContext(ctx).Error(err, "list pods waiting for vnicip", "vnicip", client.ObjectKeyFromObject(o))
+			return nil
+		}
+		out := make([]reconcile.Request, 0, len(list.Items))
+		for _, p := range list.Items {
+			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
+		}
+		return out
+	})
 }
 
 // podsWaitingForSubnet brings back the pods waiting for a Subnet when it is created, or when

@@ -51,3 +51,35 @@ func TestWaitingSubnet(t *testing.T) {
 		})
 	}
 }
+
+func TestWaitingVnicIP(t *testing.T) {
+	pod := func(ann map[string]string) *corev1.Pod {
+		return &corev1.Pod{ObjectMeta: metav1.ObjectMeta{Namespace: "ns", Name: "p", Annotations: ann},
+			Spec: corev1.PodSpec{NodeName: "n1"}}
+	}
+	cases := []struct {
+		name string
+		pod  *corev1.Pod
+		want []string
+	}{
+		{"names a vnicip", pod(map[string]string{iaasv1.AnnotationVnicIp: "vnicip-1"}), []string{"vnicip-1"}},
+		{"eth0 form", pod(map[string]string{"eth0.iaas.yusur.io/vnicip": " vnicip-1 "}), []string{"vnicip-1"}},
+		{"static address is no vnicip", pod(map[string]string{iaasv1.AnnotationVnicIp: "10.16.0.9"}), nil},
+		{"dual-stack static address", pod(map[string]string{iaasv1.AnnotationVnicIp: "10.16.0.9,fd00::9"}), nil},
+		{"no annotation", pod(nil), nil},
+		{"allocated", pod(map[string]string{iaasv1.AnnotationVnicIp: "vnicip-1", iaasv1.AnnotationAllocation: "{}"}), nil},
+		{"being deleted", func() *corev1.Pod {
+			p := pod(map[string]string{iaasv1.AnnotationVnicIp: "vnicip-1"})
+			now := metav1.Now()
+			p.DeletionTimestamp = &now
+			return p
+		}(), nil},
+	}
+	for _, tc := range cases {
+		t.Run(tc.name, func(t *testing.T) {
+			if got := waitingVnicIP(tc.pod); !slices.Equal(got, tc.want) {
+				t.Fatalf("waitingVnicIP = %v, want %v", got, tc.want)
+			}
+		})
+	}
+}

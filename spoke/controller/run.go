@@ -215,6 +215,7 @@ func addIndexes(ctx context.Context, mgr manager.Manager, cfg Config) error {
 		}},
 		{&iaasv1.Subnet{}, indexSubnetVpc, func(o client.Object) []string { return []string{o.(*iaasv1.Subnet).Spec.Vpc} }},
 		{&corev1.Pod{}, indexPodWaitingSubnet, func(o client.Object) []string { return waitingSubnet(o.(*corev1.Pod), cfg.DefaultSubnet) }},
+		{&corev1.Pod{}, indexPodWaitingVnicIP, func(o client.Object) []string { return waitingVnicIP(o.(*corev1.Pod)) }},
 	} {
 		if err := idx.IndexField(ctx, ix.obj, ix.key, ix.fn); err != nil {
 			return fmt.Errorf("index %s: %w", ix.key, err)
@@ -373,6 +374,13 @@ func addControllers(mgr manager.Manager, e *env) error {
 			DeleteFunc: func(event.DeleteEvent) bool { return false },
 		})).
 		Watches(&iaasv1.VnicIp{}, podOfChild, onlyDelete).
+		// A VnicIp that a pod names becomes usable when it is created or released.
+		Watches(&iaasv1.VnicIp{}, podsWaitingForVnicIP(c), builder.WithPredicates(predicate.Funcs{
+			UpdateFunc: func(ev event.UpdateEvent) bool {
+				return ev.ObjectOld.(*iaasv1.VnicIp).Spec.Vnic != "" && ev.ObjectNew.(*iaasv1.VnicIp).Spec.Vnic == ""
+			},
+			DeleteFunc: func(event.DeleteEvent) bool { return false },
+		})).
 		Watches(&iaasv1.Vnic{}, podOfChild, onlyDelete).
 		Watches(&iaasv1.Nic{}, podOfChild, onlyDelete).
 		WithOptions(opts).Complete(stopping{&podReconciler{env: e}}); err != nil {

@@ -309,6 +309,22 @@ func TestStaticAddressConflictsAndBadInput(t *testing.T) {
 		}
 		return nil
 	})
+	// The pod refused for naming a VnicIp that did not exist starts when it is created,
+	// not at its periodic retry 30 s after the refusal.
+	late := &iaasv1.VnicIp{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "vnicip-missing"}, Spec: iaasv1.VnicIpSpec{Subnet: "ovn-default"}}
+	if err := c.Create(ctx, late); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 10*time.Second, "pod allocated once its vnicip exists", func() error {
+		a, err := allocationOf(ctx, c, "default", "novnicip")
+		if err != nil {
+			return err
+		}
+		if a.VnicIp != "vnicip-missing" {
+			return fmt.Errorf("allocation %+v, want vnicip-missing", a)
+		}
+		return nil
+	})
 	// The fix for the thief: freeing the address lets it through on its next retry.
 	if err := c.Delete(ctx, owner, client.GracePeriodSeconds(0)); err != nil {
 		t.Fatal(err)
