@@ -60,6 +60,10 @@ func (e *env) owner(kind, key string) ovnnb.Owner {
 	return ovnnb.Owner{Kind: kind, Key: key, Cluster: e.cfg.Cluster}
 }
 
+// userRetry is how soon an object refused for a reason the user or another object must
+// fix (an address in use, a full subnet) is tried again.
+const userRetry = 30 * time.Second
+
 // requeueFor maps well-known transient errors to a delayed retry instead of the error
 // backoff: a missing parent row is normal ordering, not a failure worth logging.
 func requeueFor(err error) (reconcile.Result, error) {

@@ -9,7 +9,6 @@ import (
 	"net/netip"
 	"strings"
 	"sync"
-	"time"
 
 	corev1 "k8s.io/api/core/v1"
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -96,10 +95,10 @@ func (r *podReconciler) Reconcile(ctx context.Context, req reconcile.Request) (r
 	err := r.ensure(ctx, &pod, iaasv1.PrimaryInterface)
 	var ae *allocError
 	if errors.As(err, &ae) {
-		// A missing Subnet brings the pod back through podsWaitingForSubnet as soon as it
-		// appears; the delayed retry is for what no watch reports (an address freed, a
-		// VnicIp created later).
-		return reconcile.Result{RequeueAfter: 30 * time.Second}, r.reportPod(ctx, &pod, false, ae.reason, ae.msg)
+		// A missing Subnet or VnicIp brings the pod back through podsWaitingForSubnet or
+		// podsWaitingForVnicIP as soon as it appears; the delayed retry is for what no watch
+		// reports (an address freed).
+		return reconcile.Result{RequeueAfter: userRetry}, r.reportPod(ctx, &pod, false, ae.reason, ae.msg)
 	}
 	if err != nil {
 		return requeueFor(err)

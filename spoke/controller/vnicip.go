@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"net/netip"
+	"slices"
 	"strings"
 
 	apierrors "k8s.io/apimachinery/pkg/api/errors"
@@ -52,17 +53,29 @@ func (r *vnicIPReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 	addrs := vnicIPAddrs(&v)
 	var problem error
 	if len(addrs) == 0 {
-		if addrs, err = sp.pool.Allocate(owner); err != nil {
-			problem = err
+		// An address taken by an earlier reconcile whose status write this read of the cache
+		// does not show yet is this VnicIp's; allocating again would leak it.
+		if addrs = sp.pool.Owned(owner); len(addrs) == 0 {
+			if addrs, err = sp.pool.Allocate(owner); err != nil {
+				problem = err
+			}
 		}
-		subnetStats(subnet.Name, sp.pool)
 	} else {
 		for _, a := range addrs {
 			if err := sp.pool.Reserve(a, owner); err != nil {
 				problem = err
 			}
 		}
+		// spec.ipAddress set on a VnicIp that had an allocated address: that one is free now.
+		for _, s := range []string{v.Status.V4IP, v.Status.V6IP} {
+			if a, err := netip.ParseAddr(s); err == nil && !slices.Contains(addrs, a.Unmap()) {
+				if o, ok := sp.pool.Owner(a); ok && o == owner {
+					sp.pool.Release(a)
+				}
+			}
+		}
 	}
+	subnetStats(subnet.Name, sp.pool)
 	if problem != nil {
 		reason := reasonConflict
 		var inUse *ipam.InUseError
@@ -76,7 +89,8 @@ func (r *vnicIPReconciler) Reconcile(ctx context.Context, req reconcile.Request)
 		if setReady(&v.Status.Conditions, v.Generation, false, reason, problem.Error()) {
 			r.events.Eventf(&v, nil, "Warning", reason, "Allocate", "%v", problem)
 		}
-		return reconcile.Result{}, patchStatus(ctx, r.client, old, &v, old.Status, v.Status)
+		// The address may be freed, or the subnet widened, later: try again as pods do.
+		return reconcile.Result{RequeueAfter: userRetry}, patchStatus(ctx, r.client, old, &v, old.Status, v.Status)
 	}
 	if v.Labels[labelPod] != "" && len(v.Status.Conditions) == 0 {
 		return reconcile.Result{}, nil

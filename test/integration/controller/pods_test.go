@@ -13,6 +13,7 @@ import (
 
 	corev1 "k8s.io/api/core/v1"
 	eventsv1 "k8s.io/api/events/v1"
+	"k8s.io/apimachinery/pkg/api/meta"
 	metav1 "k8s.io/apimachinery/pkg/apis/meta/v1"
 	"sigs.k8s.io/controller-runtime/pkg/client"
 	"sigs.k8s.io/controller-runtime/pkg/metrics"
@@ -617,6 +618,51 @@ func TestVnicIPBeforeSubnet(t *testing.T) {
 		}
 		if !netip.MustParsePrefix("10.8.0.0/24").Contains(netip.MustParseAddr(orZero(vip.Status.V4IP))) {
 			return fmt.Errorf("status %+v", vip.Status)
+		}
+		return nil
+	})
+
+	// A second VnicIp asking for that address is refused; pinning the first one to another
+	// address frees it, and the second gets it at its retry. The subnet then holds exactly
+	// two addresses.
+	first := vip.Status.V4IP
+	reuse := &iaasv1.VnicIp{ObjectMeta: metav1.ObjectMeta{Namespace: "default", Name: "reuse"},
+		Spec: iaasv1.VnicIpSpec{Subnet: "late", IPAddress: iaasv1.DualStackIP(first)}}
+	if err := c.Create(ctx, reuse); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "second vnicip refused", func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(reuse), reuse); err != nil {
+			return err
+		}
+		if cnd := meta.FindStatusCondition(reuse.Status.Conditions, "Ready"); cnd == nil || cnd.Reason != "AddressConflict" {
+			return fmt.Errorf("status %+v", reuse.Status)
+		}
+		return nil
+	})
+	patch := client.MergeFrom(vip.DeepCopy())
+	vip.Spec.IPAddress = "10.8.0.50"
+	if err := c.Patch(ctx, vip, patch); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, 30*time.Second, "pinned address in status", func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(vip), vip); err != nil {
+			return err
+		}
+		if vip.Status.V4IP != "10.8.0.50" {
+			return fmt.Errorf("status %+v", vip.Status)
+		}
+		return nil
+	})
+	eventually(t, 45*time.Second, "freed address taken by the refused vnicip", func() error {
+		if err := c.Get(ctx, client.ObjectKeyFromObject(reuse), reuse); err != nil {
+			return err
+		}
+		if reuse.Status.V4IP != first || !meta.IsStatusConditionTrue(reuse.Status.Conditions, "Ready") {
+			return fmt.Errorf("status %+v", reuse.Status)
+		}
+		if used := ipamUsed("late"); used != 2 {
+			return fmt.Errorf("subnet late has %v addresses in use, want 2", used)
 		}
 		return nil
 	})
