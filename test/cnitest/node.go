@@ -165,6 +165,19 @@ func (n *Node) Logs() string {
 	for _, f := range []string{"ovs-vswitchd.log", "ovn-controller.log"} {
 		fmt.Fprintf(&b, "--- %s\n%s\n", f, Tail(filepath.Join(n.Dir, f), 20))
 	}
+	// The tunnels' live state: a BFD session that is not up on one end decides which
+	// gateway chassis this node sends to, and the userspace datapath needs a neighbour
+	// entry per tunnel endpoint.
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	ctl := filepath.Join(n.Dir, "ovs-vswitchd.ctl")
+	for _, cmd := range []string{"bfd/show", "tnl/neigh/show"} {
+		out, err := Run(ctx, nil, "ovs-appctl", "-t", ctl, cmd)
+		if err != nil {
+			out += err.Error()
+		}
+		fmt.Fprintf(&b, "--- ovs-appctl %s\n%s\n", cmd, out)
+	}
 	return b.String()
 }
 

@@ -319,6 +319,8 @@ func (w *World) Dump() string {
 	}
 	run("ovn-ic-nbctl", "--db="+w.ICNB.Endpoint(), "list", "Transit_Switch")
 	run("ovn-ic-sbctl", "--db="+w.ICSB.Endpoint(), "show")
+	// A transit switch must have the same datapath tunnel key in every AZ.
+	run("ovn-ic-sbctl", "--db="+w.ICSB.Endpoint(), "--columns=transit_switch,tunnel_key", "list", "Datapath_Binding")
 	run("ovn-ic-sbctl", "--db="+w.ICSB.Endpoint(), "--columns=transit_switch,availability_zone,ip_prefix,nexthop", "list", "Route")
 	for _, az := range w.AZs {
 		run("ovn-nbctl", "--db="+az.OVN.NBEndpoint(), "show")
@@ -327,6 +329,8 @@ func (w *World) Dump() string {
 			run("ovn-nbctl", "--db="+az.OVN.NBEndpoint(), "lr-route-list", lr.Name)
 		}
 		run("ovn-sbctl", "--db="+az.OVN.SBEndpoint(), "show")
+		run("ovn-nbctl", "--db="+az.OVN.NBEndpoint(), "--columns=name,other_config", "list", "Logical_Switch")
+		run("ovn-sbctl", "--db="+az.OVN.SBEndpoint(), "--columns=tunnel_key,external_ids", "list", "Datapath_Binding")
 		run("ovn-nbctl", "--db="+az.OVN.NBEndpoint(), "--columns=name,type,options", "find", "Logical_Switch_Port", "type!=\"\"")
 		run("ovn-sbctl", "--db="+az.OVN.SBEndpoint(), "--columns=logical_port,type,tunnel_key,chassis,options", "find", "Port_Binding", "type!=\"\"")
 		run("ovn-sbctl", "--db="+az.OVN.SBEndpoint(), "list", "HA_Chassis_Group")
