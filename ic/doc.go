@@ -68,6 +68,12 @@
 // redirected by geneve to the active gateway chassis, which tunnels it to the other AZ's
 // active gateway (published by ovn-ic as IC-SB Port_Binding.gateway).
 //
+// A new link is made in two steps: the ports first, the gateway chassis once ovn-ic has
+// written the tunnel keys the transit switch and our port have in every AZ
+// (requested-tnl-key). ovn-controller 23.03 does not reliably follow a key that changes
+// under flows it has installed, and without gateway chassis no chassis installs any (see
+// withholdGateways).
+//
 // # Not fighting ycloud-controller
 //
 // Rows we create carry ycloud.io/owner-kind=Interconnect, ycloud.io/owner=<vpc>,

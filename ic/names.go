@@ -23,6 +23,9 @@ const (
 	optGatewayMTU    = "gateway_mtu"
 	optRouterPort    = "router-port"
 	otherInterconnTS = "interconn-ts"
+	// optRequestedTnlKey is where ovn-ic puts the tunnel key a transit switch (other_config)
+	// or transit port (options) has in every AZ.
+	optRequestedTnlKey = "requested-tnl-key"
 	// extLearnedRoute marks the static routes ovn-ic learned (ovn-nb(5)).
 	extLearnedRoute = "ic-learned-route"
 	// optIsInterconn is the SB Chassis other_config key ovn-controller copies from the

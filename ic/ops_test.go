@@ -270,6 +270,8 @@ func TestPlanLinkAgainstNB(t *testing.T) {
 			t.Fatal(err)
 		}
 	}
+	// Before ovn-ic has given the switch and the port their shared tunnel keys, the port
+	// is made without gateway chassis.
 	p, err := PlanLink(cache, BuildLink(in), o)
 	apply(t, ctx, c, p, err)
 	if p, err := PlanLink(cache, BuildLink(in), o); err != nil || !p.Empty() {
@@ -277,16 +279,32 @@ func TestPlanLinkAgainstNB(t *testing.T) {
 	}
 	lsp := lookupOne[nb.LogicalSwitchPort](t, c, "ts1_az1")
 	lrp := lookupOne[nb.LogicalRouterPort](t, c, "vpc-v1_ts1")
-	if lsp.Options[optRouterPort] != lrp.Name || len(lrp.GatewayChassis) != 2 || lrp.Options[optGatewayMTU] != "1442" {
-		t.Fatalf("rows %+v %+v", lsp, lrp)
+	if lsp.Options[optRouterPort] != lrp.Name || len(lrp.GatewayChassis) != 0 || lrp.Options[optGatewayMTU] != "1442" {
+		t.Fatalf("rows before the tunnel keys %+v %+v", lsp, lrp)
 	}
-	// ovn-ic writes requested-tnl-key on transit switch ports: not ours, not a change.
-	u := nb.LogicalSwitchPort{UUID: lsp.UUID, Options: map[string]string{optRouterPort: lrp.Name, "requested-tnl-key": "2"}}
-	if _, err := c.Transact(ctx, ovsdb.Update(&u, "options")); err != nil {
+	// ovn-ic writes requested-tnl-key on the transit switch, then on its ports: only with
+	// both the gateways come.
+	ts1 := lookupOne[nb.LogicalSwitch](t, c, "ts1")
+	if _, err := c.Transact(ctx, ovsdb.Update(&nb.LogicalSwitch{UUID: ts1.UUID,
+		OtherConfig: map[string]string{otherInterconnTS: "ts1", optRequestedTnlKey: "16711681"}}, "other_config")); err != nil {
 		t.Fatal(err)
 	}
 	if p, err := PlanLink(cache, BuildLink(in), o); err != nil || !p.Empty() {
-		t.Fatalf("plan after ovn-ic's option: %v %v", p.Ops, err)
+		t.Fatalf("plan with the switch's key only: %v %v", p.Ops, err)
+	}
+	// That option is not ours, and not a change.
+	u := nb.LogicalSwitchPort{UUID: lsp.UUID, Options: map[string]string{optRouterPort: lrp.Name, optRequestedTnlKey: "2"}}
+	if _, err := c.Transact(ctx, ovsdb.Update(&u, "options")); err != nil {
+		t.Fatal(err)
+	}
+	p, err = PlanLink(cache, BuildLink(in), o)
+	apply(t, ctx, c, p, err)
+	if p, err := PlanLink(cache, BuildLink(in), o); err != nil || !p.Empty() {
+		t.Fatalf("plan after ovn-ic's keys: %v %v", p.Ops, err)
+	}
+	lsp = lookupOne[nb.LogicalSwitchPort](t, c, "ts1_az1")
+	if lrp = lookupOne[nb.LogicalRouterPort](t, c, "vpc-v1_ts1"); len(lrp.GatewayChassis) != 2 || lsp.Options[optRequestedTnlKey] != "2" {
+		t.Fatalf("rows after the tunnel keys %+v %+v", lsp, lrp)
 	}
 	// Gateways reordered and one replaced: n1 keeps its row, n2 goes, n3 comes.
 	gcBefore := gatewayRows(t, c, "vpc-v1_ts1")

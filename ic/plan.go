@@ -59,6 +59,9 @@ func PlanLink(c *ovsdb.Cache, want Link, o ovnnb.Owner) (*Plan, error) {
 	if err := dropOthers(c, p, o, want.RouterPort.Name, want.SwitchPort.Name); err != nil {
 		return nil, err
 	}
+	if withholdGateways(c, lr, ts, want) {
+		want.Gateways = nil
+	}
 	if err := planRouterPort(c, p, lr, want); err != nil {
 		return nil, err
 	}
@@ -66,6 +69,46 @@ func PlanLink(c *ovsdb.Cache, want Link, o ovnnb.Owner) (*Plan, error) {
 		return nil, err
 	}
 	return p, nil
+}
+
+// withholdGateways reports whether a new link must wait for its gateway chassis: until
+// ovn-ic has given the transit switch and our port on it the tunnel keys all AZs share
+// (other_config / options requested-tnl-key), ovn-northd runs them on keys of its own and
+// then changes them. ovn-controller 23.03 does not follow a tunnel key change of a
+// datapath or port it already has flows for (fixed upstream later by "northd, controller:
+// Handle tunnel_key change consistently"); a gateway chassis bound meanwhile kept dropping
+// the other AZ's packets until something forced a recompute. Without gateway chassis no
+// chassis has the transit datapath, so nothing is installed on the interim keys; the
+// LSP/LS update from ovn-ic brings the reconcile back (events.go). A port that already
+// has gateways keeps them whatever happens to the keys.
+func withholdGateways(c *ovsdb.Cache, lr *nb.LogicalRouter, ts *nb.LogicalSwitch, want Link) bool {
+	if ts.OtherConfig[optRequestedTnlKey] == "" {
+		return !hasGateways(c, lr, want.RouterPort.Name)
+	}
+	lsps, err := ovsdb.Lookup[nb.LogicalSwitchPort](c, "name", want.SwitchPort.Name)
+	if err != nil {
+		return false
+	}
+	for _, l := range lsps {
+		if slices.Contains(ts.Ports, l.UUID) && l.Options[optRequestedTnlKey] != "" {
+			return false
+		}
+	}
+	return !hasGateways(c, lr, want.RouterPort.Name)
+}
+
+// hasGateways reports whether router lr's port name exists with gateway chassis.
+func hasGateways(c *ovsdb.Cache, lr *nb.LogicalRouter, name string) bool {
+	lrps, err := ovsdb.Lookup[nb.LogicalRouterPort](c, "name", name)
+	if err != nil {
+		return false
+	}
+	for _, l := range lrps {
+		if slices.Contains(lr.Ports, l.UUID) && len(l.GatewayChassis) > 0 {
+			return true
+		}
+	}
+	return false
 }
 
 // PlanUnlink removes every interconnect row owned by o: router ports (their gateway
