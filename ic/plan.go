@@ -82,19 +82,22 @@ func PlanLink(c *ovsdb.Cache, want Link, o ovnnb.Owner) (*Plan, error) {
 // LSP/LS update from ovn-ic brings the reconcile back (events.go). A port that already
 // has gateways keeps them whatever happens to the keys.
 func withholdGateways(c *ovsdb.Cache, lr *nb.LogicalRouter, ts *nb.LogicalSwitch, want Link) bool {
+	return !keysSettled(c, ts, want.SwitchPort.Name) && !hasGateways(c, lr, want.RouterPort.Name)
+}
+
+// keysSettled reports whether ovn-ic has given transit switch ts and its port name their
+// shared tunnel keys.
+func keysSettled(c *ovsdb.Cache, ts *nb.LogicalSwitch, name string) bool {
 	if ts.OtherConfig[optRequestedTnlKey] == "" {
-		return !hasGateways(c, lr, want.RouterPort.Name)
+		return false
 	}
-	lsps, err := ovsdb.Lookup[nb.LogicalSwitchPort](c, "name", want.SwitchPort.Name)
+	lsps, err := ovsdb.Lookup[nb.LogicalSwitchPort](c, "name", name)
 	if err != nil {
 		return false
 	}
-	for _, l := range lsps {
-		if slices.Contains(ts.Ports, l.UUID) && l.Options[optRequestedTnlKey] != "" {
-			return false
-		}
-	}
-	return !hasGateways(c, lr, want.RouterPort.Name)
+	return slices.ContainsFunc(lsps, func(l *nb.LogicalSwitchPort) bool {
+		return slices.Contains(ts.Ports, l.UUID) && l.Options[optRequestedTnlKey] != ""
+	})
 }
 
 // hasGateways reports whether router lr's port name exists with gateway chassis.

@@ -341,18 +341,7 @@ func waitingVnicIP(pod *corev1.Pod) []string {
 // podsWaitingForVnicIP brings back the pods of the VnicIp's namespace that wait for it by
 // name, instead of leaving them to their periodic retry.
 func podsWaitingForVnicIP(c client.Reader) handler.EventHandler {
-	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
-		var list corev1.PodList
-		if err := c.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{indexPodWaitingVnicIP: o.GetName()}); err != nil {
-			log.FromContext(ctx).Error(err, "list pods waiting for vnicip", "vnicip", client.ObjectKeyFromObject(o))
-			return nil
-		}
-		out := make([]reconcile.Request, 0, len(list.Items))
-		for _, p := range list.Items {
-			out = append(out, reconcile.Request{NamespacedName: types.NamespacedName{Namespace: p.Namespace, Name: p.Name}})
-		}
-		return out
-	})
+	return podsIndexedBy(c, indexPodWaitingVnicIP)
 }
 
 // podsWaitingForSubnet brings back the pods waiting for a Subnet when it is created, or when
@@ -362,10 +351,16 @@ func podsWaitingForVnicIP(c client.Reader) handler.EventHandler {
 // switch in NB on its own (ErrParentMissing). So neither Ready nor the switch is awaited
 // here. Without this watch such a pod would start only at its next periodic retry.
 func podsWaitingForSubnet(c client.Reader) handler.EventHandler {
+	return podsIndexedBy(c, indexPodWaitingSubnet)
+}
+
+// podsIndexedBy maps an object to the pods the pod index files under its name, in its
+// namespace (every namespace for a cluster-scoped object).
+func podsIndexedBy(c client.Reader, index string) handler.EventHandler {
 	return handler.EnqueueRequestsFromMapFunc(func(ctx context.Context, o client.Object) []reconcile.Request {
 		var list corev1.PodList
-		if err := c.List(ctx, &list, client.MatchingFields{indexPodWaitingSubnet: o.GetName()}); err != nil {
-			log.FromContext(ctx).Error(err, "list pods waiting for subnet", "subnet", o.GetName())
+		if err := c.List(ctx, &list, client.InNamespace(o.GetNamespace()), client.MatchingFields{index: o.GetName()}); err != nil {
+			log.FromContext(ctx).Error(err, "list waiting pods", "index", index, "object", client.ObjectKeyFromObject(o))
 			return nil
 		}
 		out := make([]reconcile.Request, 0, len(list.Items))
